@@ -1,0 +1,10 @@
+/**
+ * @otd/proto: otd's wire codecs. No I/O, no throws on input, no per-call allocation beyond results.
+ */
+export * from './net/ip.js'
+export * from './http/bytes.js'
+export * from './http/query.js'
+export * from './http/request.js'
+export * from './http/responses.js'
+export * from './udp/codec.js'
+export * from './bencode.js'
