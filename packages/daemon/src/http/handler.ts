@@ -1,0 +1,225 @@
+/**
+ * HTTP tracker requests as a pure function of (request bytes, client address) over the store:
+ * no sockets here, so most behaviour is testable without a network, and the connection layer
+ * (server.ts) only frames requests and writes the reply this produces.
+ */
+import {
+  AnnounceQuery, EVENT_COMPLETED, EVENT_STOPPED, FAILURE_NO_INFO_HASH, HTTP_HEAD_RESERVE, HttpRequestHead,
+  QUERY_OK, REPLY_400, REPLY_404, REPLY_500, ROUTE_ANNOUNCE, ROUTE_ROOT, ROUTE_SCRAPE, ScrapeQuery,
+  SCRAPE_ENTRY_BOUND, announceBodyBound, dictAnnounceBodyBound, formatIPv4, formatIPv6, parseAnnounceQuery,
+  parseRequestHead, parseScrapeQuery, redirectReply, writeAnnounceHead, writeDictEnd, writeDictPeer,
+  writeOkHead, writePeers6Key, writePeersKey, writePeersListStart, writeScrapeEnd, writeScrapeEntry,
+  writeScrapeStart, writeStoppedBody
+} from '@otd/proto'
+import type { TrackerOptions } from '../config.js'
+import type { Counters } from '../counters.js'
+import type { ReplySlab } from '../reply-slab.js'
+import { type PeerList, selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
+import { available, drawInterval, split6, splitFamilies } from '../swarm/reply-peers.js'
+import { type SwarmStore, type Torrent, peerKey } from '../swarm/store.js'
+
+const selected = new Int32Array(1024)
+
+export class HttpHandler {
+  /** The reply of the last {@link handle}: `reply[replyStart, replyEnd)`. */
+  reply: Buffer = REPLY_400
+  replyStart = 0
+  replyEnd = 0
+  /** Whether the connection must close after this reply. */
+  close = true
+  /** The parsed head of the last request (for the connection layer: keep-alive, headers). */
+  readonly head = new HttpRequestHead()
+
+  private readonly announceQuery = new AnnounceQuery()
+  private readonly scrapeQuery: ScrapeQuery
+  private readonly order: Int32Array
+  private readonly statsPath = Buffer.from('stats')
+  private readonly redirect: Buffer | null
+  private readonly ipText = new Uint32Array(4)
+
+  constructor (
+    private readonly store: SwarmStore,
+    private readonly options: TrackerOptions,
+    private readonly counters: Counters
+  ) {
+    this.scrapeQuery = new ScrapeQuery(options.scrapeMaxHashes)
+    this.order = new Int32Array(options.scrapeMaxHashes)
+    this.redirect = options.redirectUrl === '' ? null : redirectReply(options.redirectUrl)
+  }
+
+  private fixed (reply: Buffer, status: number): void {
+    this.reply = reply
+    this.replyStart = 0
+    this.replyEnd = reply.length
+    this.close = true
+    this.counters.httpError(status)
+  }
+
+  /** Answers an oversize or unterminated request head (opentracker: 500). */
+  tooLarge (): void {
+    this.fixed(REPLY_500, 500)
+  }
+
+  /**
+   * Handles the request head `buf[start, headEnd)` from a client at (`family`, `ip`), writing a
+   * reply into `slab` (or pointing at a constant reply).
+   */
+  handle (buf: Buffer, start: number, headEnd: number, family: number, ip: Uint32Array, slab: ReplySlab): void {
+    this.counters.httpRequests++
+    const head = this.head
+    const route = parseRequestHead(buf, start, headEnd, this.statsPath, head)
+    switch (route) {
+      case ROUTE_ANNOUNCE:
+        this.counters.httpAnnounces++
+        this.announce(buf, family, ip, slab)
+        return
+      case ROUTE_SCRAPE:
+        this.counters.httpScrapes++
+        this.scrape(buf, slab)
+        return
+      case ROUTE_ROOT:
+        if (this.redirect !== null) { this.fixed(this.redirect, 302); return }
+        this.fixed(REPLY_404, 404)
+        return
+      case 0: // ROUTE_BAD_REQUEST
+        this.fixed(REPLY_400, 400)
+        return
+      default:
+        // Not found, and the routes that arrive with later work (stats, full scrape).
+        this.fixed(REPLY_404, 404)
+    }
+  }
+
+  private ok (out: Buffer, bodyStart: number, bodyEnd: number, slab: ReplySlab): void {
+    const keepAlive10 = this.head.keepAlive && this.head.versionMinor === 0
+    this.reply = out
+    this.replyStart = writeOkHead(out, bodyStart, bodyEnd - bodyStart, keepAlive10)
+    this.replyEnd = bodyEnd
+    this.close = !this.head.keepAlive
+    slab.commit(bodyEnd)
+  }
+
+  private announce (buf: Buffer, family: number, ip: Uint32Array, slab: ReplySlab): void {
+    const q = this.announceQuery
+    const head = this.head
+    if (head.queryStart < 0 || parseAnnounceQuery(buf, head.queryStart, head.queryEnd, q) !== QUERY_OK) {
+      this.fixed(REPLY_400, 400)
+      return
+    }
+    const o = this.options
+    const store = this.store
+    if (!q.hasInfoHash) {
+      const out = slab.reserve(HTTP_HEAD_RESERVE + FAILURE_NO_INFO_HASH.length)
+      const bodyStart = slab.off + HTTP_HEAD_RESERVE
+      FAILURE_NO_INFO_HASH.copy(out, bodyStart)
+      this.ok(out, bodyStart, bodyStart + FAILURE_NO_INFO_HASH.length, slab)
+      return
+    }
+    const key = q.infoHash.toString('latin1')
+    const interval = drawInterval(o.announceIntervalSeconds, o.announceIntervalJitterSeconds)
+
+    if (q.event === EVENT_STOPPED) {
+      const t = store.stop(key, family, ip, q.port)
+      const seeders = t === undefined ? 0 : t.seeders
+      const peers = t === undefined ? 0 : t.peers
+      const out = slab.reserve(HTTP_HEAD_RESERVE + 160)
+      const bodyStart = slab.off + HTTP_HEAD_RESERVE
+      const end = writeStoppedBody(out, bodyStart, seeders, peers - seeders, interval, interval >> 1, family === 6)
+      this.ok(out, bodyStart, end, slab)
+      return
+    }
+
+    const t = store.announce(key, family, ip, q.port, q.leftIsZero, q.event === EVENT_COMPLETED)
+    const self = store.selfList
+    const selfIndex = store.selfIndex
+    let want = q.numwant < 0 ? o.numwantDefault : q.numwant
+    if (want > o.numwantMax) want = o.numwantMax
+    const n4 = splitFamilies(want, available(t.v4, self), available(t.v6, self))
+    const n6 = split6
+    const seeders = t.seeders
+    const peers = t.peers
+
+    if (!q.compact) {
+      this.announceDict(t, family, ip, seeders, peers, interval, n4, n6, self, selfIndex, slab)
+      return
+    }
+    const out = slab.reserve(HTTP_HEAD_RESERVE + announceBodyBound(n4, n6))
+    const bodyStart = slab.off + HTTP_HEAD_RESERVE
+    let off = writeAnnounceHead(out, bodyStart, seeders, t.downloaded, peers - seeders, interval, interval >> 1)
+    if (n4 > 0) off = this.writeFamily(t.v4!, n4, self, selfIndex, out, off, false)
+    if (n6 > 0) off = this.writeFamily(t.v6!, n6, self, selfIndex, out, off, true)
+    off = writeDictEnd(out, off)
+    this.ok(out, bodyStart, off, slab)
+  }
+
+  private writeFamily (list: PeerList, n: number, self: PeerList | null, selfIndex: number, out: Buffer, off: number, v6: boolean): number {
+    const count = selectPeers(list, n, list === self ? selfIndex : -1, selected)
+    off = v6 ? writePeers6Key(out, off, count) : writePeersKey(out, off, count)
+    return writeCompactPeers(list, selected, count, out, off)
+  }
+
+  /** The BEP 3 dictionary model (compact=0), which opentracker refuses with 400. */
+  private announceDict (t: Torrent, family: number, ip: Uint32Array, seeders: number, peers: number, interval: number,
+    n4: number, n6: number, self: PeerList | null, selfIndex: number, slab: ReplySlab): void {
+    const q = this.announceQuery
+    if (!q.noPeerId && q.hasPeerId) {
+      if (t.peerIds === null) t.peerIds = new Map()
+      t.peerIds.set(peerKey(family, ip, q.port), Buffer.from(q.peerId))
+    }
+    const ids = q.noPeerId ? null : t.peerIds
+    const out = slab.reserve(HTTP_HEAD_RESERVE + dictAnnounceBodyBound(n4 + n6))
+    const bodyStart = slab.off + HTTP_HEAD_RESERVE
+    let off = writeAnnounceHead(out, bodyStart, seeders, t.downloaded, peers - seeders, interval, interval >> 1)
+    off = writePeersListStart(out, off)
+    for (const [list, n] of [[t.v4, n4], [t.v6, n6]] as Array<[PeerList | null, number]>) {
+      if (list === null || n === 0) continue
+      const count = selectPeers(list, n, list === self ? selfIndex : -1, selected)
+      const s = list.stride
+      const fam = s === 3 ? 4 : 6
+      for (let k = 0; k < count; k++) {
+        const b = selected[k]! * s
+        for (let j = 0; j < s - 2; j++) this.ipText[j] = list.words[b + j]!
+        const port = list.words[b + s - 2]!
+        const text = fam === 4 ? formatIPv4(this.ipText[0]!) : formatIPv6(this.ipText)
+        const id = ids === null ? undefined : ids.get(peerKey(fam, this.ipText, port))
+        off = writeDictPeer(out, off, text, port, id ?? null, 0)
+      }
+    }
+    off = writeDictEnd(out, off)
+    off = writeDictEnd(out, off)
+    this.ok(out, bodyStart, off, slab)
+  }
+
+  private scrape (buf: Buffer, slab: ReplySlab): void {
+    const q = this.scrapeQuery
+    const head = this.head
+    if (head.queryStart < 0 || parseScrapeQuery(buf, head.queryStart, head.queryEnd, q) !== QUERY_OK) {
+      this.fixed(REPLY_400, 400)
+      return
+    }
+    // Sorted, de-duplicated keys: a valid bencoded dictionary (opentracker repeats and keeps request order).
+    const hashes = q.hashes
+    const order = this.order
+    let n = 0
+    for (let i = 0; i < q.count; i++) {
+      let j = n
+      while (j > 0 && hashes.compare(hashes, order[j - 1]! * 20, order[j - 1]! * 20 + 20, i * 20, i * 20 + 20) > 0) j--
+      if (j > 0 && hashes.compare(hashes, order[j - 1]! * 20, order[j - 1]! * 20 + 20, i * 20, i * 20 + 20) === 0) continue
+      order.copyWithin(j + 1, j, n)
+      order[j] = i
+      n++
+    }
+    const out = slab.reserve(HTTP_HEAD_RESERVE + 16 + n * SCRAPE_ENTRY_BOUND)
+    const bodyStart = slab.off + HTTP_HEAD_RESERVE
+    let off = writeScrapeStart(out, bodyStart)
+    for (let k = 0; k < n; k++) {
+      const h = order[k]! * 20
+      const t = this.store.get(hashes.toString('latin1', h, h + 20))
+      if (t === undefined) continue
+      const seeders = t.seeders
+      off = writeScrapeEntry(out, off, hashes, h, seeders, t.downloaded, t.peers - seeders)
+    }
+    off = writeScrapeEnd(out, off)
+    this.ok(out, bodyStart, off, slab)
+  }
+}

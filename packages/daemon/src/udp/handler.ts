@@ -1,0 +1,96 @@
+/**
+ * BEP 15 packets as a pure function of (packet, client address) over the store; the socket layer
+ * (server.ts) only receives and sends. Returns the reply length written into the caller's buffer,
+ * 0 for no reply.
+ *
+ * Anti-amplification: before a client has proven its address with a valid connection id, the
+ * only replies are the 16-byte connect reply (to a 16+ byte request) and the error for a wrong id,
+ * and the latter only when it is no larger than the request.
+ */
+import {
+  ERROR_CONNECTION_ID, UDP_ANNOUNCE, UDP_CONNECT, UDP_EVENT_COMPLETED, UDP_EVENT_STOPPED, UDP_MAX_PEERS_V4,
+  UDP_MAX_PEERS_V6, UdpRequest, decodeUdpRequest, writeAnnounceReplyHead, writeConnectReply, writeErrorReply,
+  writeScrapeReplyEntry, writeScrapeReplyHead
+} from '@otd/proto'
+import type { TrackerOptions } from '../config.js'
+import type { Counters } from '../counters.js'
+import { selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
+import { available, drawInterval } from '../swarm/reply-peers.js'
+import type { SwarmStore } from '../swarm/store.js'
+import type { ConnectionIds } from './connection-id.js'
+
+/** Largest reply: 20-byte head + 200 IPv4 peers (IPv6: 66 * 18 is smaller), or 8 + 75 * 12 for a scrape. */
+export const UDP_REPLY_BOUND = 20 + UDP_MAX_PEERS_V4 * 6
+
+const selected = new Int32Array(UDP_MAX_PEERS_V4)
+
+export class UdpHandler {
+  private readonly request = new UdpRequest()
+
+  constructor (
+    private readonly store: SwarmStore,
+    private readonly ids: ConnectionIds,
+    private readonly options: TrackerOptions,
+    private readonly counters: Counters
+  ) {}
+
+  handle (msg: Buffer, length: number, family: number, ip: Uint32Array, out: Buffer, off: number): number {
+    const c = this.counters
+    c.udpPackets++
+    const r = this.request
+    const kind = decodeUdpRequest(msg, length, r)
+    const now = this.store.clock.seconds
+    if (kind === UDP_CONNECT) {
+      c.udpConnects++
+      const low = this.ids.make(now, family, ip)
+      return writeConnectReply(out, off, r.transactionId, this.ids.high, low) - off
+    }
+    if (kind === 0) { c.udpDropped++; return 0 }
+    if (!this.ids.check(now, r.connectionIdHigh, r.connectionIdLow, family, ip)) {
+      c.udpBadConnectionId++
+      if (8 + ERROR_CONNECTION_ID.length > length) return 0
+      return writeErrorReply(out, off, r.transactionId, ERROR_CONNECTION_ID) - off
+    }
+    if (kind === UDP_ANNOUNCE) {
+      c.udpAnnounces++
+      return this.announce(msg, family, ip, out, off)
+    }
+    c.udpScrapes++
+    let o = writeScrapeReplyHead(out, off, r.transactionId)
+    for (let k = 0; k < r.scrapeCount; k++) {
+      const h = r.infoHashOffset + k * 20
+      const t = this.store.get(msg.toString('latin1', h, h + 20))
+      if (t === undefined) { o = writeScrapeReplyEntry(out, o, 0, 0, 0); continue }
+      const seeders = t.seeders
+      o = writeScrapeReplyEntry(out, o, seeders, t.downloaded, t.peers - seeders)
+    }
+    return o - off
+  }
+
+  private announce (msg: Buffer, family: number, ip: Uint32Array, out: Buffer, off: number): number {
+    const r = this.request
+    const o = this.options
+    const store = this.store
+    const key = msg.toString('latin1', r.infoHashOffset, r.infoHashOffset + 20)
+    const interval = drawInterval(o.announceIntervalSeconds, o.announceIntervalJitterSeconds)
+    if (r.event === UDP_EVENT_STOPPED) {
+      const t = store.stop(key, family, ip, r.port)
+      const seeders = t === undefined ? 0 : t.seeders
+      const peers = t === undefined ? 0 : t.peers
+      return writeAnnounceReplyHead(out, off, r.transactionId, interval, peers - seeders, seeders) - off
+    }
+    const t = store.announce(key, family, ip, r.port, r.leftIsZero, r.event === UDP_EVENT_COMPLETED)
+    const seeders = t.seeders
+    let o2 = writeAnnounceReplyHead(out, off, r.transactionId, interval, t.peers - seeders, seeders)
+    const list = family === 4 ? t.v4 : t.v6
+    const cap = family === 4 ? UDP_MAX_PEERS_V4 : UDP_MAX_PEERS_V6
+    let want = r.numWant > cap ? cap : r.numWant
+    const avail = available(list, store.selfList)
+    if (want > avail) want = avail
+    if (want > 0 && list !== null) {
+      const n = selectPeers(list, want, store.selfIndex, selected)
+      o2 = writeCompactPeers(list, selected, n, out, o2)
+    }
+    return o2 - off
+  }
+}
