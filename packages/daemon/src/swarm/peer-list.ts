@@ -138,8 +138,12 @@ export function selectPeers (list: PeerList, amount: number, skip: number, out: 
   } else {
     const stride = avail / amount
     const rotate = Math.floor(Math.random() * avail)
+    let lo = 0
     for (let k = 0; k < amount; k++) {
-      let p = Math.floor(k * stride + Math.random() * stride) + rotate
+      // One pick inside each integer window [floor(k*stride), floor((k+1)*stride)): distinct by construction.
+      const hi = Math.floor((k + 1) * stride)
+      let p = lo + Math.floor(Math.random() * (hi - lo)) + rotate
+      lo = hi
       if (p >= avail) p -= avail
       if (skip >= 0 && p >= skip) p++
       picks[n++] = p
