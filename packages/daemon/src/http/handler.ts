@@ -201,10 +201,12 @@ export class HttpHandler {
     const hashes = q.hashes
     const order = this.order
     let n = 0
+    // buf.compare(target, tStart, tEnd, sStart, sEnd) compares the source range against the target range.
+    const cmp = (a: number, b: number): number => hashes.compare(hashes, b * 20, b * 20 + 20, a * 20, a * 20 + 20)
     for (let i = 0; i < q.count; i++) {
       let j = n
-      while (j > 0 && hashes.compare(hashes, order[j - 1]! * 20, order[j - 1]! * 20 + 20, i * 20, i * 20 + 20) > 0) j--
-      if (j > 0 && hashes.compare(hashes, order[j - 1]! * 20, order[j - 1]! * 20 + 20, i * 20, i * 20 + 20) === 0) continue
+      while (j > 0 && cmp(order[j - 1]!, i) > 0) j--
+      if (j > 0 && cmp(order[j - 1]!, i) === 0) continue
       order.copyWithin(j + 1, j, n)
       order[j] = i
       n++
