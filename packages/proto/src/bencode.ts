@@ -1,14 +1,78 @@
 /**
  * General-purpose bencoding, through the `bencode` package: for sync changesets, state files and
  * tests. The hot replies are written by hand (http/responses.ts).
+ *
+ * The package's decoder is lenient (it accepts trailing bytes, truncates strings that run past
+ * the end, returns null for empty input), so {@link decodeBencode} first checks the framing with a
+ * strict, iterative scanner — which also bounds nesting depth, so hostile input cannot overflow
+ * the stack — and only then hands the bytes to the package.
  */
 import bencode from 'bencode'
 
 /** Result of {@link decodeBencode}: a value, or the reason it is not valid bencode. */
 export type BencodeResult = { ok: true, value: unknown } | { ok: false, error: string }
 
-/** Decodes a complete bencoded value; never throws (trailing bytes are an error). */
+/** Deepest nesting of lists and dictionaries accepted. */
+export const BENCODE_MAX_DEPTH = 64
+
+/**
+ * Checks that `data` is exactly one well-formed bencoded value. Returns null when it is, else the
+ * reason with the byte offset. Never throws.
+ */
+export function validateBencode (data: Uint8Array): string | null {
+  const n = data.length
+  if (n === 0) return 'empty input'
+  // Stack of open containers: 'l' or 'd'; for dictionaries, whether a key is expected next.
+  const kinds: number[] = []
+  const expectKey: boolean[] = []
+  let i = 0
+  while (i < n) {
+    const c = data[i]!
+    const top = kinds.length - 1
+    if (c === 101) { // 'e' closes a container
+      if (top < 0) return `unexpected 'e' at offset ${i}`
+      if (kinds[top] === 100 && !expectKey[top]) return `dictionary key without a value at offset ${i}`
+      kinds.pop(); expectKey.pop()
+      i++
+    } else {
+      const isKey = top >= 0 && kinds[top] === 100 && expectKey[top] === true
+      if (isKey && (c < 48 || c > 57)) return `dictionary key is not a string at offset ${i}`
+      if (c === 105) { // 'i' integer
+        let j = i + 1
+        if (data[j] === 45) j++
+        const digits = j
+        while (j < n && data[j]! >= 48 && data[j]! <= 57) j++
+        if (j === digits || j >= n || data[j] !== 101) return `malformed integer at offset ${i}`
+        if (data[digits] === 48 && (j - digits > 1 || digits !== i + 1)) return `malformed integer at offset ${i}`
+        i = j + 1
+      } else if (c >= 48 && c <= 57) { // string
+        let j = i
+        let len = 0
+        while (j < n && data[j]! >= 48 && data[j]! <= 57) { len = len * 10 + data[j]! - 48; j++; if (len > n) break }
+        if (j >= n || data[j] !== 58) return `malformed string length at offset ${i}`
+        if (data[i] === 48 && j - i > 1) return `malformed string length at offset ${i}`
+        if (j + 1 + len > n) return `string runs past the end at offset ${i}`
+        i = j + 1 + len
+      } else if (c === 108 || c === 100) { // 'l' list, 'd' dictionary
+        if (kinds.length >= BENCODE_MAX_DEPTH) return `nesting deeper than ${BENCODE_MAX_DEPTH} at offset ${i}`
+        if (top >= 0 && kinds[top] === 100) expectKey[top] = !expectKey[top]
+        kinds.push(c); expectKey.push(true)
+        i++
+        continue
+      } else {
+        return `unexpected byte 0x${c.toString(16).padStart(2, '0')} at offset ${i}`
+      }
+      if (top >= 0 && kinds[top] === 100) expectKey[top] = !expectKey[top]
+    }
+    if (kinds.length === 0) return i === n ? null : `trailing bytes at offset ${i}`
+  }
+  return kinds.length === 0 ? null : 'unterminated list or dictionary'
+}
+
+/** Decodes exactly one complete bencoded value; never throws. */
 export function decodeBencode (data: Uint8Array): BencodeResult {
+  const error = validateBencode(data)
+  if (error !== null) return { ok: false, error }
   try {
     return { ok: true, value: bencode.decode(data) }
   } catch (err) {
