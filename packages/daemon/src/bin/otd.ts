@@ -35,7 +35,7 @@ try {
 } catch (err) {
   const code = err instanceof OtdError && err.code === OT_ERR_BIND ? 111 : 1
   const message = err instanceof Error ? err.message : String(err)
-  logger.fatal({ err }, message)
+  logger.fatal({ code: err instanceof OtdError ? err.code : undefined }, message)
   process.stderr.write(`otd: ${message}\n`)
   process.exit(code)
 }
