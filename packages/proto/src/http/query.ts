@@ -168,12 +168,10 @@ function parseInteger (buf: Buffer, start: number, end: number): number {
 
 /** `left`: decimal digits of any length (optionally signed); returns 0 for zero, 1 for non-zero, -1 if malformed. */
 function parseLeft (buf: Buffer, start: number, end: number): number {
-  if (start === end) return -1
   let nonZero = 0
   let digits = 0
-  let i = start
-  if (buf[i] === 45) i++
-  for (; i < end; i++) {
+  let first = true
+  for (let i = start; i < end; i++) {
     let c = buf[i]!
     if (c === 37) {
       if (i + 2 >= end) return -1
@@ -183,6 +181,8 @@ function parseLeft (buf: Buffer, start: number, end: number): number {
       c = h * 16 + l
       i += 2
     }
+    if (c === 45 && first) { first = false; continue }
+    first = false
     if (c < 48 || c > 57) return -1
     if (c !== 48) nonZero = 1
     digits++
@@ -277,7 +277,7 @@ function visitAnnounce (id: number, vs: number, ve: number): number {
     case P_PORT: {
       const v = parseInteger(abuf, vs, ve)
       if (Number.isNaN(v) || v > 65535 || v < -65535) return QUERY_ERR_PARAM
-      aq.port = v < 0 ? (65536 + v) & 0xffff : v
+      aq.port = (v + 65536) & 0xffff // negative ports wrap as in opentracker (-1 -> 65535); -0 -> 0
       return QUERY_OK
     }
     case P_LEFT: {
@@ -295,7 +295,7 @@ function visitAnnounce (id: number, vs: number, ve: number): number {
     case P_NUMWANT: {
       const v = parseInteger(abuf, vs, ve)
       if (Number.isNaN(v)) return QUERY_ERR_PARAM
-      aq.numwant = v < 0 ? -1 : v
+      aq.numwant = v < 0 ? -1 : v === 0 ? 0 : v // -0 is 0
       return QUERY_OK
     }
     case P_COMPACT: {
