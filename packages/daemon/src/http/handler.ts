@@ -130,6 +130,7 @@ export class HttpHandler {
     }
 
     const t = store.announce(key, family, ip, q.port, q.leftIsZero, q.event === EVENT_COMPLETED)
+    if (q.hasPeerId) store.rememberPeerId(t, family, ip, q.port, q.peerId, 0, !q.compact && !q.noPeerId)
     const self = store.selfList
     const selfIndex = store.selfIndex
     let want = q.numwant < 0 ? o.numwantDefault : q.numwant
@@ -140,7 +141,7 @@ export class HttpHandler {
     const peers = t.peers
 
     if (!q.compact) {
-      this.announceDict(t, family, ip, seeders, peers, interval, n4, n6, self, selfIndex, slab)
+      this.announceDict(t, seeders, peers, interval, n4, n6, self, selfIndex, slab)
       return
     }
     const out = slab.reserve(HTTP_HEAD_RESERVE + announceBodyBound(n4, n6))
@@ -159,13 +160,9 @@ export class HttpHandler {
   }
 
   /** The BEP 3 dictionary model (compact=0), which opentracker refuses with 400. */
-  private announceDict (t: Torrent, family: number, ip: Uint32Array, seeders: number, peers: number, interval: number,
+  private announceDict (t: Torrent, seeders: number, peers: number, interval: number,
     n4: number, n6: number, self: PeerList | null, selfIndex: number, slab: ReplySlab): void {
     const q = this.announceQuery
-    if (!q.noPeerId && q.hasPeerId) {
-      if (t.peerIds === null) t.peerIds = new Map()
-      t.peerIds.set(peerKey(family, ip, q.port), Buffer.from(q.peerId))
-    }
     const ids = q.noPeerId ? null : t.peerIds
     const out = slab.reserve(HTTP_HEAD_RESERVE + dictAnnounceBodyBound(n4 + n6))
     const bodyStart = slab.off + HTTP_HEAD_RESERVE

@@ -123,6 +123,18 @@ export class SwarmStore {
     return t
   }
 
+  /**
+   * Records a peer's peer_id for dictionary replies: always when `force` (the peer asked for the
+   * dictionary model), otherwise only to refresh one already remembered, so it never goes stale.
+   */
+  rememberPeerId (t: Torrent, family: number, ip: Uint32Array, port: number, id: Buffer, idOffset: number, force: boolean): void {
+    if (!force && t.peerIds === null) return
+    const k = peerKey(family, ip, port)
+    if (!force && !t.peerIds!.has(k)) return
+    if (t.peerIds === null) t.peerIds = new Map()
+    t.peerIds.set(k, Buffer.from(id.subarray(idOffset, idOffset + 20)))
+  }
+
   get (key: string): Torrent | undefined {
     return this.torrents.get(key)
   }

@@ -80,6 +80,7 @@ export class UdpHandler {
       return writeAnnounceReplyHead(out, off, r.transactionId, interval, peers - seeders, seeders) - off
     }
     const t = store.announce(key, family, ip, r.port, r.leftIsZero, r.event === UDP_EVENT_COMPLETED)
+    if (t.peerIds !== null) store.rememberPeerId(t, family, ip, r.port, msg, r.peerIdOffset, false)
     const seeders = t.seeders
     let o2 = writeAnnounceReplyHead(out, off, r.transactionId, interval, t.peers - seeders, seeders)
     const list = family === 4 ? t.v4 : t.v6
