@@ -30,7 +30,7 @@ export class HttpRequestHead {
   /** Value bounds of the first `X-Forwarded-For` header; -1 when absent. */
   forwardedStart = -1
   forwardedEnd = -1
-  /** `Accept-Encoding` (or anything in the head, as opentracker) mentions gzip / zstd. */
+  /** The `Accept-Encoding` header mentions gzip / zstd (opentracker matches anywhere in the request; otd only trusts the header). */
   acceptsGzip = false
   acceptsZstd = false
 }

@@ -97,7 +97,7 @@ export function parseIPv6 (s: string, out: Uint32Array | number[], start = 0, en
     i = j
     if (i === end) break
     // i is at a ':'
-    if (s.charCodeAt(i + 1) === 58) {
+    if (i + 1 < end && s.charCodeAt(i + 1) === 58) {
       if (gap >= 0) return false
       gap = n
       i += 2
