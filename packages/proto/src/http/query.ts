@@ -101,22 +101,33 @@ export class ScrapeQuery {
   }
 }
 
+/** Offset after the byte decoded by the last {@link decodeByteAt}. */
+let decodedNext = 0
+
+/**
+ * Decodes one byte at `buf[i]`: a `%XX` escape (either case) or a literal byte (`+` stays `+`).
+ * Returns the byte, or -1 for a bad or truncated escape; the next offset is left in `decodedNext`.
+ */
+function decodeByteAt (buf: Buffer, i: number, end: number): number {
+  const c = buf[i]!
+  if (c !== 37) { decodedNext = i + 1; return c }
+  if (i + 2 >= end) return -1
+  const h = hexDigit(buf[i + 1]!)
+  const l = hexDigit(buf[i + 2]!)
+  if (h < 0 || l < 0) return -1
+  decodedNext = i + 3
+  return h * 16 + l
+}
+
 /**
  * Percent-decodes `buf[start, end)` into `out` at `outOff`, writing at most `max` bytes.
  * Returns the decoded length (which may exceed `max`; the excess is not written), or -1 on a bad escape.
  */
 export function percentDecode (buf: Buffer, start: number, end: number, out: Buffer, outOff: number, max: number): number {
   let n = 0
-  for (let i = start; i < end; i++) {
-    let c = buf[i]!
-    if (c === 37) {
-      if (i + 2 >= end) return -1
-      const h = hexDigit(buf[i + 1]!)
-      const l = hexDigit(buf[i + 2]!)
-      if (h < 0 || l < 0) return -1
-      c = h * 16 + l
-      i += 2
-    }
+  for (let i = start; i < end; i = decodedNext) {
+    const c = decodeByteAt(buf, i, end)
+    if (c < 0) return -1
     if (n < max) out[outOff + n] = c
     n++
   }
@@ -170,19 +181,9 @@ function parseInteger (buf: Buffer, start: number, end: number): number {
 function parseLeft (buf: Buffer, start: number, end: number): number {
   let nonZero = 0
   let digits = 0
-  let first = true
-  for (let i = start; i < end; i++) {
-    let c = buf[i]!
-    if (c === 37) {
-      if (i + 2 >= end) return -1
-      const h = hexDigit(buf[i + 1]!)
-      const l = hexDigit(buf[i + 2]!)
-      if (h < 0 || l < 0) return -1
-      c = h * 16 + l
-      i += 2
-    }
-    if (c === 45 && first) { first = false; continue }
-    first = false
+  for (let i = start; i < end; i = decodedNext) {
+    const c = decodeByteAt(buf, i, end)
+    if (c === 45 && i === start) continue
     if (c < 48 || c > 57) return -1
     if (c !== 48) nonZero = 1
     digits++

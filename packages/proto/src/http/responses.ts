@@ -75,13 +75,16 @@ const B_EE = latin1('ee')
 /**
  * Writes the head of an announce body, up to and including `min interval`:
  * `d8:completei<S>e10:downloadedi<D>e10:incompletei<L>e8:intervali<I>e12:min intervali<M>e`.
- * Follow with peer keys and a closing `e` ({@link writeDictEnd}).
+ * A negative `downloaded` leaves that key out (the stopped reply). Follow with peer keys and a
+ * closing `e` ({@link writeDictEnd}).
  */
 export function writeAnnounceHead (out: Buffer, off: number, complete: number, downloaded: number, incomplete: number, interval: number, minInterval: number): number {
   off = writeBytes(out, off, B_COMPLETE)
   off = writeDecimal(out, off, complete)
-  off = writeBytes(out, off, B_DOWNLOADED)
-  off = writeDecimal(out, off, downloaded)
+  if (downloaded >= 0) {
+    off = writeBytes(out, off, B_DOWNLOADED)
+    off = writeDecimal(out, off, downloaded)
+  }
   off = writeBytes(out, off, B_INCOMPLETE)
   off = writeDecimal(out, off, incomplete)
   off = writeBytes(out, off, B_INTERVAL)
@@ -96,15 +99,7 @@ export function writeAnnounceHead (out: Buffer, off: number, complete: number, d
  * requester's family), as opentracker V2024.
  */
 export function writeStoppedBody (out: Buffer, off: number, complete: number, incomplete: number, interval: number, minInterval: number, v6: boolean): number {
-  off = writeBytes(out, off, B_COMPLETE)
-  off = writeDecimal(out, off, complete)
-  off = writeBytes(out, off, B_INCOMPLETE)
-  off = writeDecimal(out, off, incomplete)
-  off = writeBytes(out, off, B_INTERVAL)
-  off = writeDecimal(out, off, interval)
-  off = writeBytes(out, off, B_MIN_INTERVAL)
-  off = writeDecimal(out, off, minInterval)
-  off = writeBytes(out, off, B_E)
+  off = writeAnnounceHead(out, off, complete, -1, incomplete, interval, minInterval)
   off = writeBytes(out, off, v6 ? B_PEERS6_EMPTY : B_PEERS_EMPTY)
   return writeBytes(out, off, B_E)
 }
