@@ -82,7 +82,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
     const bound: BoundAddresses = { http: [], udp: [] }
     for (const spec of options.http) {
       let host = spec.host
-      const server = createHttpServer(httpHandler, options, counters)
+      const server = createHttpServer(httpHandler, options, counters, clock)
       server.on('connection', (s: net.Socket) => { connections.add(s); s.once('close', () => connections.delete(s)) })
       try {
         await listenHttp(server, host, spec.port, needsV6Only(spec, options.http))

@@ -7,6 +7,7 @@
  */
 import net from 'node:net'
 import { FAMILY_INVALID, findHeadEnd, parseAddress } from '@otd/proto'
+import type { Clock } from '../clock.js'
 import type { TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
 import { ReplySlab } from '../reply-slab.js'
@@ -15,15 +16,19 @@ import type { HttpHandler } from './handler.js'
 /** Pause reading from a client whose unread replies exceed this. */
 const MAX_BUFFERED_REPLY_BYTES = 256 * 1024
 
-export function createHttpServer (handler: HttpHandler, options: TrackerOptions, counters: Counters): net.Server {
+export function createHttpServer (handler: HttpHandler, options: TrackerOptions, counters: Counters, clock: Clock): net.Server {
   const slab = new ReplySlab()
   const ip = new Uint32Array(4)
   const maxHead = options.httpMaxRequestBytes
-  const idleMs = options.httpIdleTimeoutSeconds * 1000
+  const idleSeconds = options.httpIdleTimeoutSeconds
+  const idleMs = idleSeconds * 1000
 
   return net.createServer({ noDelay: true }, (socket) => {
     counters.tcpAccepts++
     let pending: Buffer | null = null
+    // When the first byte of the pending request head arrived: the idle timer restarts on every
+    // byte, so a client trickling a head byte by byte (slowloris) is cut off by this deadline.
+    let pendingSince = 0
     let closing = false
     socket.setTimeout(idleMs, () => socket.destroy())
     socket.on('error', () => { /* resets and aborts are normal for a public tracker */ })
@@ -32,6 +37,7 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
       if (closing) return
       let buf = chunk
       if (pending !== null) {
+        if (clock.seconds - pendingSince > idleSeconds) { socket.destroy(); return }
         buf = Buffer.concat([pending, chunk])
         pending = null
       }
@@ -43,6 +49,7 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
           if (end - start > maxHead) {
             handler.tooLarge()
           } else {
+            if (start !== 0 || buf === chunk) pendingSince = clock.seconds
             pending = buf.subarray(start, end)
             break
           }
