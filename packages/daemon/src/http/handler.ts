@@ -20,6 +20,11 @@ import { type SwarmStore, type Torrent, peerKey } from '../swarm/store.js'
 
 const selected = new Int32Array(1024)
 
+/** Orders the 20-byte hashes `a` and `b` packed in `hashes` (Buffer#compare takes the target range first). */
+function compareHashes (hashes: Buffer, a: number, b: number): number {
+  return hashes.compare(hashes, b * 20, b * 20 + 20, a * 20, a * 20 + 20)
+}
+
 export class HttpHandler {
   /** The reply of the last {@link handle}: `reply[replyStart, replyEnd)`. */
   reply: Buffer = REPLY_400
@@ -198,12 +203,10 @@ export class HttpHandler {
     const hashes = q.hashes
     const order = this.order
     let n = 0
-    // buf.compare(target, tStart, tEnd, sStart, sEnd) compares the source range against the target range.
-    const cmp = (a: number, b: number): number => hashes.compare(hashes, b * 20, b * 20 + 20, a * 20, a * 20 + 20)
     for (let i = 0; i < q.count; i++) {
       let j = n
-      while (j > 0 && cmp(order[j - 1]!, i) > 0) j--
-      if (j > 0 && cmp(order[j - 1]!, i) === 0) continue
+      while (j > 0 && compareHashes(hashes, order[j - 1]!, i) > 0) j--
+      if (j > 0 && compareHashes(hashes, order[j - 1]!, i) === 0) continue
       order.copyWithin(j + 1, j, n)
       order[j] = i
       n++

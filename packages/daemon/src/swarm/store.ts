@@ -145,13 +145,8 @@ export class SwarmStore {
    */
   private clean (key: string, t: Torrent, now: number): boolean {
     const timeout = this.limits.peerTimeoutSeconds
-    for (const list of [t.v4, t.v6]) {
-      if (list === null || list.count === 0) continue
-      const before = list.seeders
-      const removed = expirePeers(list, now, timeout)
-      this.peers -= removed
-      this.seeders -= before - list.seeders
-    }
+    if (t.v4 !== null) this.expireList(t.v4, now, timeout)
+    if (t.v6 !== null) this.expireList(t.v6, now, timeout)
     if (t.peerIds !== null) prunePeerIds(t)
     if (t.peers > 0) return false
     const idle = now - t.lastActive
@@ -161,6 +156,13 @@ export class SwarmStore {
       return true
     }
     return false
+  }
+
+  private expireList (list: PeerList, now: number, timeout: number): void {
+    if (list.count === 0) return
+    const before = list.seeders
+    this.peers -= expirePeers(list, now, timeout)
+    this.seeders -= before - list.seeders
   }
 
   /**

@@ -79,6 +79,19 @@ const B_EE = latin1('ee')
  * closing `e` ({@link writeDictEnd}).
  */
 export function writeAnnounceHead (out: Buffer, off: number, complete: number, downloaded: number, incomplete: number, interval: number, minInterval: number): number {
+  off = writeCounts(out, off, complete, downloaded, incomplete)
+  off = writeBytes(out, off, B_INTERVAL)
+  off = writeDecimal(out, off, interval)
+  off = writeBytes(out, off, B_MIN_INTERVAL)
+  off = writeDecimal(out, off, minInterval)
+  return writeBytes(out, off, B_E)
+}
+
+/**
+ * `d8:completei<S>e[10:downloadedi<D>e]10:incompletei<L>` — the counts shared by announce and
+ * scrape dictionaries (the caller closes the last integer). A negative `downloaded` is left out.
+ */
+function writeCounts (out: Buffer, off: number, complete: number, downloaded: number, incomplete: number): number {
   off = writeBytes(out, off, B_COMPLETE)
   off = writeDecimal(out, off, complete)
   if (downloaded >= 0) {
@@ -86,12 +99,7 @@ export function writeAnnounceHead (out: Buffer, off: number, complete: number, d
     off = writeDecimal(out, off, downloaded)
   }
   off = writeBytes(out, off, B_INCOMPLETE)
-  off = writeDecimal(out, off, incomplete)
-  off = writeBytes(out, off, B_INTERVAL)
-  off = writeDecimal(out, off, interval)
-  off = writeBytes(out, off, B_MIN_INTERVAL)
-  off = writeDecimal(out, off, minInterval)
-  return writeBytes(out, off, B_E)
+  return writeDecimal(out, off, incomplete)
 }
 
 /**
@@ -162,9 +170,6 @@ export function dictAnnounceBodyBound (n: number): number {
 
 const S_FILES = latin1('d5:filesd')
 const S_KEY = latin1('20:')
-const S_COMPLETE = latin1('d8:completei')
-const S_DOWNLOADED = latin1('e10:downloadedi')
-const S_INCOMPLETE = latin1('e10:incompletei')
 
 /** `d5:filesd` — opens a scrape body; close it with `ee` ({@link writeScrapeEnd}). */
 export function writeScrapeStart (out: Buffer, off: number): number {
@@ -176,12 +181,7 @@ export function writeScrapeEntry (out: Buffer, off: number, hash: Buffer, hashOf
   off = writeBytes(out, off, S_KEY)
   hash.copy(out, off, hashOffset, hashOffset + 20)
   off += 20
-  off = writeBytes(out, off, S_COMPLETE)
-  off = writeDecimal(out, off, complete)
-  off = writeBytes(out, off, S_DOWNLOADED)
-  off = writeDecimal(out, off, downloaded)
-  off = writeBytes(out, off, S_INCOMPLETE)
-  off = writeDecimal(out, off, incomplete)
+  off = writeCounts(out, off, complete, downloaded, incomplete)
   return writeBytes(out, off, B_EE)
 }
 
