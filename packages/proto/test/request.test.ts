@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  HttpRequestHead, ROUTE_ANNOUNCE, ROUTE_BAD_REQUEST, ROUTE_FULL_SCRAPE, ROUTE_NOT_FOUND, ROUTE_ROOT,
-  ROUTE_SCRAPE, ROUTE_STATS, findHeadEnd, parseRequestHead
+  HttpRequestHead, METHOD_GET, METHOD_POST, ROUTE_ADMIN, ROUTE_ANNOUNCE, ROUTE_BAD_REQUEST, ROUTE_FULL_SCRAPE, ROUTE_METRICS,
+  ROUTE_NOT_FOUND, ROUTE_ROOT, ROUTE_SCRAPE, ROUTE_STATS, ROUTE_SYNC, findHeadEnd, parseRequestHead
 } from '../src/index.js'
 
 const STATS = Buffer.from('stats')
@@ -135,7 +135,7 @@ describe('parseRequestHead: routing', () => {
     assert.equal(route('GET /?info_hash=x HTTP/1.0'), ROUTE_NOT_FOUND)
     assert.equal(route('GET //?x HTTP/1.0'), ROUTE_NOT_FOUND)
   })
-  for (const p of ['/foo', '/index.html', '/s?x', '/s', '/sync', '/x?y', '/Announce?x', '/Scrape?x', '/%41nnounce?x']) {
+  for (const p of ['/foo', '/index.html', '/s?x', '/s', '/synced', '/x?y', '/Announce?x', '/Scrape?x', '/%41nnounce?x']) {
     it(`GET ${p} → not found`, () => assert.equal(route(`GET ${p} HTTP/1.0`), ROUTE_NOT_FOUND))
   }
   for (const p of ['/%zz', '/%zzannounce?x', '/a%zz?x', '/sc%g0?x', '/%4', '/%', '/stats%', '/%4?x']) {
@@ -290,5 +290,47 @@ describe('parseRequestHead: result object is reset', () => {
     assert.equal(parseRequestHead(b, 0, b.length, STATS, h), ROUTE_ROOT)
     assert.deepEqual([h.acceptsGzip, h.acceptsZstd, h.keepAlive, h.forwardedStart, h.forwardedEnd, h.queryStart, h.queryEnd, h.versionMinor],
       [false, false, false, -1, -1, -1, -1, 0])
+  })
+})
+
+describe('operator routes: admin, metrics, sync, POST bodies', () => {
+  it('routes otd/..., metrics and sync exactly', () => {
+    assert.equal(route('GET /otd HTTP/1.1'), ROUTE_ADMIN)
+    assert.equal(route('GET /otd/status HTTP/1.1'), ROUTE_ADMIN)
+    assert.equal(route('GET //otd/access/white?format=txt HTTP/1.1'), ROUTE_ADMIN)
+    assert.equal(route('GET /otdx HTTP/1.1'), ROUTE_NOT_FOUND)
+    assert.equal(route('GET /metrics HTTP/1.1'), ROUTE_METRICS)
+    assert.equal(route('GET /metricsx HTTP/1.1'), ROUTE_NOT_FOUND)
+    assert.equal(route('GET /sync HTTP/1.1'), ROUTE_SYNC)
+    assert.equal(route('GET /sync?changeset=x HTTP/1.1'), ROUTE_SYNC)
+    assert.equal(route('GET /synced HTTP/1.1'), ROUTE_NOT_FOUND)
+  })
+  it('POST reaches only the admin and sync routes; everything else stays 400 like opentracker', () => {
+    const { h } = head('POST /otd/access/white/add HTTP/1.1\r\nContent-Length: 41\r\n\r\n')
+    assert.equal(h.route, ROUTE_ADMIN)
+    assert.equal(h.method, METHOD_POST)
+    assert.equal(h.contentLength, 41)
+    assert.equal(route('POST /sync HTTP/1.1'), ROUTE_SYNC)
+    assert.equal(route('POST /announce?info_hash=x HTTP/1.1'), ROUTE_BAD_REQUEST)
+    assert.equal(route('POST /stats HTTP/1.1'), ROUTE_BAD_REQUEST)
+    assert.equal(route('PUT /otd/status HTTP/1.1'), ROUTE_BAD_REQUEST)
+    assert.equal(head('GET /otd/status HTTP/1.1\r\n\r\n').h.method, METHOD_GET)
+  })
+  it('path bounds and query of admin routes', () => {
+    const { h, buf } = head('GET ///otd/access/check?info_hash=ab HTTP/1.1\r\n\r\n')
+    assert.equal(buf.toString('latin1', h.pathStart, h.pathEnd), 'otd/access/check')
+    assert.equal(buf.toString('latin1', h.queryStart, h.queryEnd), 'info_hash=ab')
+  })
+  it('Content-Length: absent -1, malformed -2, blanks allowed', () => {
+    assert.equal(head('POST /otd/reload HTTP/1.1\r\n\r\n').h.contentLength, -1)
+    assert.equal(head('POST /otd/reload HTTP/1.1\r\ncontent-length:  12 \r\n\r\n').h.contentLength, 12)
+    for (const v of ['', 'x', '-1', '1e3', '12 34', '9'.repeat(16)]) {
+      assert.equal(head(`POST /otd/reload HTTP/1.1\r\nContent-Length: ${v}\r\n\r\n`).h.contentLength, -2, v)
+    }
+  })
+  it('Accept-Encoding value bounds are kept for q-value parsing', () => {
+    const { h, buf } = head('GET /scrape HTTP/1.1\r\nAccept-Encoding: gzip;q=0.5, zstd\r\n\r\n')
+    assert.equal(buf.toString('latin1', h.acceptEncodingStart, h.acceptEncodingEnd).trim(), 'gzip;q=0.5, zstd')
+    assert.equal(head('GET /scrape HTTP/1.1\r\n\r\n').h.acceptEncodingStart, -1)
   })
 })

@@ -179,6 +179,17 @@ describe('announce bodies', () => {
     assert.deepEqual(bytes(d.peers), v4)
     assert.deepEqual(bytes(d.peers6), v6)
   })
+  it('BEP 24 external ip (v4 and v6) sits between downloaded and incomplete', () => {
+    for (const ip of [Buffer.from([192, 0, 2, 7]), Buffer.alloc(16, 0x20)]) {
+      const out = Buffer.alloc(announceBodyBound(0, 0))
+      const o = writeDictEnd(out, writeAnnounceHead(out, 0, 1, 2, 3, 1800, 900, ip))
+      assert.equal(latin1(out.subarray(0, o)),
+        `d8:completei1e10:downloadedi2e11:external ip${ip.length}:${latin1(ip)}10:incompletei3e8:intervali1800e12:min intervali900ee`)
+      const d = canon(out.subarray(0, o)) as Record<string, unknown>
+      assert.deepEqual(Object.keys(d), ['complete', 'downloaded', 'external ip', 'incomplete', 'interval', 'min interval'])
+      assert.deepEqual(bytes(d['external ip']), ip)
+    }
+  })
   it('numwant=0 shape: no peer keys', () => {
     const out = Buffer.alloc(200)
     const o = writeDictEnd(out, writeAnnounceHead(out, 0, 0, 0, 1, 1865, 932))

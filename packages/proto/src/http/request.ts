@@ -16,10 +16,29 @@ export const ROUTE_STATS = 4
 /** Empty path (`GET / HTTP/1.x`): the redirect if one is configured, else 404. */
 export const ROUTE_ROOT = 5
 export const ROUTE_NOT_FOUND = 6
+/** otd's admin endpoint: a decoded path of `otd` or starting with `otd/` (GET or POST). */
+export const ROUTE_ADMIN = 7
+/** Prometheus metrics: the exact path `metrics`. */
+export const ROUTE_METRICS = 8
+/** Cluster changesets: the exact path `sync` (GET or POST). */
+export const ROUTE_SYNC = 9
+
+export const METHOD_GET = 0
+export const METHOD_POST = 1
 
 /** Parsed request head. Offsets point into the buffer given to {@link parseRequestHead}. */
 export class HttpRequestHead {
   route = ROUTE_BAD_REQUEST
+  /** {@link METHOD_GET} or {@link METHOD_POST} (POST only reaches the admin and sync routes). */
+  method = METHOD_GET
+  /** Raw (undecoded) path bounds after the leading slashes, up to `?` or the end of the path. */
+  pathStart = -1
+  pathEnd = -1
+  /** `Content-Length` value; -1 when absent, -2 when malformed. */
+  contentLength = -1
+  /** Value bounds of the `Accept-Encoding` header; -1 when absent. */
+  acceptEncodingStart = -1
+  acceptEncodingEnd = -1
   /** Query string bounds (without `?`); -1 when there is none. */
   queryStart = -1
   queryEnd = -1
@@ -36,6 +55,8 @@ export class HttpRequestHead {
 }
 
 const GET_SLASH = Buffer.from('GET /')
+const POST_SLASH = Buffer.from('POST /')
+const H_CONTENT_LENGTH = Buffer.from('content-length:')
 const HTTP_1_1 = Buffer.from('HTTP/1.1')
 const SCRAPE_SP_HTTP = Buffer.from('scrape HTTP/')
 const H_CONNECTION = Buffer.from('connection:')
@@ -82,6 +103,20 @@ function containsToken (buf: Buffer, start: number, end: number, token: Buffer):
   return false
 }
 
+/** A Content-Length value: digits between optional blanks, at most 15 of them; -2 when malformed. */
+function parseContentLength (buf: Buffer, start: number, end: number): number {
+  while (start < end && (buf[start] === 32 || buf[start] === 9)) start++
+  while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 9)) end--
+  if (end === start || end - start > 15) return -2
+  let n = 0
+  for (let i = start; i < end; i++) {
+    const d = buf[i]! - 48
+    if (d < 0 || d > 9) return -2
+    n = n * 10 + d
+  }
+  return n
+}
+
 /**
  * Parses the request head `buf[start, headEnd)`. `statsPath` is the decoded stats path without
  * its leading slash (at most 64 bytes). Returns the route, also stored in `out.route`.
@@ -96,9 +131,20 @@ export function parseRequestHead (buf: Buffer, start: number, headEnd: number, s
   out.acceptsGzip = false
   out.acceptsZstd = false
   out.route = ROUTE_BAD_REQUEST
+  out.method = METHOD_GET
+  out.pathStart = -1
+  out.pathEnd = -1
+  out.contentLength = -1
+  out.acceptEncodingStart = -1
+  out.acceptEncodingEnd = -1
 
+  let methodLength = 4
   if (headEnd - start < GET_SLASH.length || buf.compare(GET_SLASH, 0, GET_SLASH.length, start, start + GET_SLASH.length) !== 0) {
-    return ROUTE_BAD_REQUEST
+    if (headEnd - start < POST_SLASH.length || buf.compare(POST_SLASH, 0, POST_SLASH.length, start, start + POST_SLASH.length) !== 0) {
+      return ROUTE_BAD_REQUEST
+    }
+    out.method = METHOD_POST
+    methodLength = 5
   }
   // End of the request line.
   let lineEnd = buf.indexOf(10, start)
@@ -114,7 +160,7 @@ export function parseRequestHead (buf: Buffer, start: number, headEnd: number, s
   }
 
   // Path: skip every leading '/', then percent-decode up to '?' or a terminator.
-  let i = start + 4
+  let i = start + methodLength
   while (i < lineStop && buf[i] === 47) i++
   const pathStart = i
   let decodedLen = 0
@@ -134,6 +180,8 @@ export function parseRequestHead (buf: Buffer, start: number, headEnd: number, s
     i++
   }
   const endedAtQuery = i < lineStop && buf[i] === 63
+  out.pathStart = pathStart
+  out.pathEnd = i
   let route: number
   if (decodeFailed) {
     route = ROUTE_NOT_FOUND
@@ -149,16 +197,26 @@ export function parseRequestHead (buf: Buffer, start: number, headEnd: number, s
   } else if (decodedLen === statsPath.length && decodedLen <= pathScratch.length &&
              pathScratch.compare(statsPath, 0, decodedLen, 0, decodedLen) === 0) {
     route = ROUTE_STATS
+  } else if (decodedLen >= 3 && pathScratch[0] === 111 && pathScratch[1] === 116 && pathScratch[2] === 100 &&
+             (decodedLen === 3 || pathScratch[3] === 47)) { // 'otd' or 'otd/...'
+    route = ROUTE_ADMIN
+  } else if (decodedLen === 7 && pathScratch.toString('latin1', 0, 7) === 'metrics') {
+    route = ROUTE_METRICS
+  } else if (decodedLen === 4 && pathScratch.toString('latin1', 0, 4) === 'sync') {
+    route = ROUTE_SYNC
   } else {
     route = ROUTE_NOT_FOUND
   }
+  // POST is for the admin and sync routes only (opentracker answers anything but GET with 400).
+  if (out.method === METHOD_POST && route !== ROUTE_ADMIN && route !== ROUTE_SYNC) return ROUTE_BAD_REQUEST
 
-  if (route === ROUTE_ANNOUNCE || route === ROUTE_SCRAPE || route === ROUTE_STATS) {
+  if (route === ROUTE_ANNOUNCE || route === ROUTE_SCRAPE || route === ROUTE_STATS ||
+      route === ROUTE_ADMIN || route === ROUTE_METRICS || route === ROUTE_SYNC) {
     // The query starts after the first '?' of the request line (opentracker also accepts a '?'
     // after a space, a hack for broken clients) and ends at a terminator.
     let q = endedAtQuery ? i : buf.indexOf(63, i)
     if (q < 0 || q >= lineStop) {
-      if (route !== ROUTE_STATS) { out.route = ROUTE_BAD_REQUEST; return ROUTE_BAD_REQUEST }
+      if (route === ROUTE_ANNOUNCE || route === ROUTE_SCRAPE) { out.route = ROUTE_BAD_REQUEST; return ROUTE_BAD_REQUEST }
       q = -1
     }
     if (q >= 0) {
@@ -191,8 +249,12 @@ export function parseRequestHead (buf: Buffer, start: number, headEnd: number, s
         out.forwardedEnd = stop
       } else if (c === 97 && equalsLowerAscii(buf, ls, stop, H_ACCEPT_ENCODING)) {
         const vs = ls + H_ACCEPT_ENCODING.length
+        out.acceptEncodingStart = vs
+        out.acceptEncodingEnd = stop
         if (containsToken(buf, vs, stop, T_GZIP)) out.acceptsGzip = true
         if (containsToken(buf, vs, stop, T_ZSTD)) out.acceptsZstd = true
+      } else if (c === 99 && equalsLowerAscii(buf, ls, stop, H_CONTENT_LENGTH)) {
+        out.contentLength = parseContentLength(buf, ls + H_CONTENT_LENGTH.length, stop)
       }
     }
     ls = le + 1

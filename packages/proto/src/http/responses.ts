@@ -59,6 +59,9 @@ export const FAILURE_NOT_AUTHORIZED = failureBody('Requested download is not aut
 const B_COMPLETE = latin1('d8:completei')
 const B_DOWNLOADED = latin1('e10:downloadedi')
 const B_INCOMPLETE = latin1('e10:incompletei')
+const B_INCOMPLETE_AFTER_STRING = latin1('10:incompletei')
+const B_EXTERNAL_IP4 = latin1('e11:external ip4:')
+const B_EXTERNAL_IP16 = latin1('e11:external ip16:')
 const B_INTERVAL = latin1('e8:intervali')
 const B_MIN_INTERVAL = latin1('e12:min intervali')
 const B_E = latin1('e')
@@ -78,8 +81,9 @@ const B_EE = latin1('ee')
  * A negative `downloaded` leaves that key out (the stopped reply). Follow with peer keys and a
  * closing `e` ({@link writeDictEnd}).
  */
-export function writeAnnounceHead (out: Buffer, off: number, complete: number, downloaded: number, incomplete: number, interval: number, minInterval: number): number {
-  off = writeCounts(out, off, complete, downloaded, incomplete)
+export function writeAnnounceHead (out: Buffer, off: number, complete: number, downloaded: number, incomplete: number, interval: number, minInterval: number,
+  externalIp: Buffer | null = null): number {
+  off = writeCounts(out, off, complete, downloaded, incomplete, externalIp)
   off = writeBytes(out, off, B_INTERVAL)
   off = writeDecimal(out, off, interval)
   off = writeBytes(out, off, B_MIN_INTERVAL)
@@ -91,12 +95,19 @@ export function writeAnnounceHead (out: Buffer, off: number, complete: number, d
  * `d8:completei<S>e[10:downloadedi<D>e]10:incompletei<L>` — the counts shared by announce and
  * scrape dictionaries (the caller closes the last integer). A negative `downloaded` is left out.
  */
-function writeCounts (out: Buffer, off: number, complete: number, downloaded: number, incomplete: number): number {
+function writeCounts (out: Buffer, off: number, complete: number, downloaded: number, incomplete: number, externalIp: Buffer | null = null): number {
   off = writeBytes(out, off, B_COMPLETE)
   off = writeDecimal(out, off, complete)
   if (downloaded >= 0) {
     off = writeBytes(out, off, B_DOWNLOADED)
     off = writeDecimal(out, off, downloaded)
+  }
+  if (externalIp !== null) {
+    // BEP 24: the requester's address in network order, 4 or 16 bytes (sorted between downloaded and incomplete).
+    off = writeBytes(out, off, externalIp.length === 4 ? B_EXTERNAL_IP4 : B_EXTERNAL_IP16)
+    off = writeBytes(out, off, externalIp)
+    off = writeBytes(out, off, B_INCOMPLETE_AFTER_STRING)
+    return writeDecimal(out, off, incomplete)
   }
   off = writeBytes(out, off, B_INCOMPLETE)
   return writeDecimal(out, off, incomplete)
@@ -160,7 +171,7 @@ export function writeDictEnd (out: Buffer, off: number): number {
 
 /** Upper bound of an announce body with `n4` IPv4 and `n6` IPv6 compact peers. */
 export function announceBodyBound (n4: number, n6: number): number {
-  return 160 + 20 + n4 * 6 + 20 + n6 * 18
+  return 200 + 20 + n4 * 6 + 20 + n6 * 18
 }
 
 /** Upper bound of an announce body with `n` dictionary peers. */

@@ -161,6 +161,8 @@ export function writeErrorReply (out: Buffer, off: number, transactionId: number
 
 /** opentracker's error text for a wrong connection id, NUL included (33-byte reply; its spelling kept for compatibility). */
 export const ERROR_CONNECTION_ID = Buffer.from('Connection ID missmatch.\0', 'latin1')
+/** Error text for an announce of a hash the access lists refuse (the HTTP failure reason's text). */
+export const ERROR_NOT_AUTHORIZED = Buffer.from('Requested download is not authorized for use with this tracker.', 'latin1')
 
 // Client-side encoders and reply decoders, for load generators and tests.
 
