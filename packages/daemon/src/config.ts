@@ -1,6 +1,7 @@
 /**
  * Tracker configuration: one typed object with one source of defaults. Units are in the names.
  */
+import { parseNet } from '@otd/proto'
 import type { Logger } from 'pino'
 import type { Clock } from './clock.js'
 
@@ -8,6 +9,22 @@ import type { Clock } from './clock.js'
 export interface ListenSpec {
   host: string
   port: number
+}
+
+/** Permission bits of blessed addresses (reference §11; otd adds admin and sync). */
+export const MAY_STAT = 1
+export const MAY_PROXY = 2
+export const MAY_LIVESYNC = 4
+export const MAY_FULLSCRAPE = 8
+export const MAY_ADMIN = 16
+export const MAY_SYNC = 32
+/** What `-A` grants: everything. */
+export const MAY_ALL = 63
+
+/** A blessed address or network (`ip` or `ip/bits`, IPv4 or IPv6) and what it may do. */
+export interface Blessing {
+  net: string
+  perms: number
 }
 
 export interface TrackerOptions {
@@ -39,6 +56,30 @@ export interface TrackerOptions {
   udpConnectionIdMaxAgeSeconds: number
   /** Redirect target for `GET /`; empty for 404. */
   redirectUrl: string
+  /** Allow-list file (opentracker format); empty for none. Relative to the working directory. */
+  whitelistFile: string
+  /** Deny-list file; empty for none. With both lists, a hash must be allowed and not denied. */
+  blacklistFile: string
+  /** FIFO whose hash lines are added to the list (opentracker `access.fifo_add`); empty for none. */
+  fifoAddPath: string
+  /** FIFO whose hash lines are removed from the list (`access.fifo_delete`); empty for none. */
+  fifoDeletePath: string
+  /** Blessed addresses and networks with their permissions (`-A`, `access.stats`, `access.proxy`, ...). */
+  blessed: Blessing[]
+  /** Path of the stats page without the leading slash (`access.stats_path`). Default `stats`. */
+  statsPath: string
+  /** Whether /stats and /metrics answer only addresses blessed with MAY_STAT. */
+  statsRestricted: boolean
+  /** Minimum seconds between two full scrapes from one address (0: unlimited; opentracker modest: 300). */
+  fullScrapeIntervalSeconds: number
+  /** Send BEP 24 `external ip` in HTTP announce replies. */
+  externalIp: boolean
+  /** Warm-restart state file (live peers and counts); empty for none. */
+  stateFile: string
+  /** How often the state file is rewritten while running (seconds; 0: only at shutdown). Default 300. */
+  stateFileIntervalSeconds: number
+  /** Live sync (reference §10.2) listen address, or null. */
+  livesyncListen: ListenSpec | null
   /** Clock (tests inject a ManualClock). */
   clock?: Clock
   /** pino logger; silent when absent. */
@@ -62,7 +103,19 @@ export function defaultOptions (): TrackerOptions {
     httpIdleTimeoutSeconds: 30,
     httpMaxRequestBytes: 8192,
     udpConnectionIdMaxAgeSeconds: 300,
-    redirectUrl: ''
+    redirectUrl: '',
+    whitelistFile: '',
+    blacklistFile: '',
+    fifoAddPath: '',
+    fifoDeletePath: '',
+    blessed: [],
+    statsPath: 'stats',
+    statsRestricted: false,
+    fullScrapeIntervalSeconds: 0,
+    externalIp: false,
+    stateFile: '',
+    stateFileIntervalSeconds: 300,
+    livesyncListen: null
   }
 }
 
@@ -78,7 +131,7 @@ export function resolveOptions (user: Partial<TrackerOptions> = {}): TrackerOpti
     const v = o[k]
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`invalid ${k}: ${String(v)} (a positive integer is required)`)
   }
-  for (const k of ['announceIntervalJitterSeconds', 'numwantDefault'] as const) {
+  for (const k of ['announceIntervalJitterSeconds', 'numwantDefault', 'fullScrapeIntervalSeconds', 'stateFileIntervalSeconds'] as const) {
     const v = o[k]
     if (!Number.isInteger(v) || v < 0) throw new Error(`invalid ${k}: ${String(v)} (a non-negative integer is required)`)
   }
@@ -91,5 +144,13 @@ export function resolveOptions (user: Partial<TrackerOptions> = {}): TrackerOpti
       throw new Error(`invalid listen address ${JSON.stringify(l)}`)
     }
   }
+  if (o.statsPath === '' || o.statsPath.startsWith('/') || Buffer.byteLength(o.statsPath) > 64 || /[\s?%]/.test(o.statsPath)) {
+    throw new Error(`invalid statsPath ${JSON.stringify(o.statsPath)} (a path without leading slash, at most 64 bytes)`)
+  }
+  for (const b of o.blessed) {
+    if (parseNet(b.net) === null) throw new Error(`invalid blessed address ${JSON.stringify(b.net)} (ip or ip/bits)`)
+    if (!Number.isInteger(b.perms) || b.perms <= 0 || b.perms > MAY_ALL) throw new Error(`invalid permissions for ${b.net}`)
+  }
+  if (o.blessed.length > 1024) throw new Error('at most 1024 blessed addresses')
   return o
 }

@@ -19,6 +19,20 @@ export class Counters {
   /** UDP packets dropped without a reply (malformed, unknown action). */
   udpDropped = 0
   udpSendErrors = 0
+  /** Announces refused by the access lists. */
+  httpDenied = 0
+  udpDenied = 0
+  /** Full scrapes started (HTTP /scrape and stats tpbs), refused by the rate limit, and bytes sent. */
+  fullScrapes = 0
+  fullScrapesLimited = 0
+  fullScrapeBytes = 0
+  /** Reply bytes handed to the kernel. */
+  httpBytesOut = 0
+  udpBytesOut = 0
+  /** Peers received from cluster sync (livesync records and /sync changesets). */
+  syncPeersReceived = 0
+  /** Requests whose address came from a trusted proxy's X-Forwarded-For. */
+  httpForwarded = 0
 
   httpError (status: number): void {
     this.httpErrors.set(status, (this.httpErrors.get(status) ?? 0) + 1)

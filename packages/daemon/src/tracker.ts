@@ -1,21 +1,37 @@
 /**
  * createTracker(options): the whole tracker behind one factory. It wires the store, the HTTP and
- * UDP front ends, the clock and the cleaning timer; `listen()` binds everything and resolves with
- * the bound addresses, `close()` releases everything.
+ * UDP front ends, access lists, stats, the clock and the timers.
+ *  - `bind()` binds every listener; `start()` then loads the access lists, opens the FIFOs and
+ *    restores the state file (the command runs them apart, dropping privileges in between, like
+ *    opentracker); `listen()` does both.
+ *  - `reload()` re-reads the access lists (SIGHUP).
+ *  - `shutdown()` stops accepting, lets replies in flight finish, writes the state file and
+ *    closes; `close()` releases everything at once.
  */
 import type dgram from 'node:dgram'
 import type net from 'node:net'
+import { setTimeout as delay } from 'node:timers/promises'
 import { pino, type Logger } from 'pino'
+import { AccessLists, type ListReport } from './access/access-lists.js'
+import { Blessings } from './access/blessings.js'
+import { FifoReader } from './access/fifo.js'
 import { SystemClock, type Clock } from './clock.js'
 import { resolveOptions, type ListenSpec, type TrackerOptions } from './config.js'
 import { Counters } from './counters.js'
-import { OT_ERR_BIND, OtdError } from './errors.js'
+import { OT_ERR_BIND, OT_ERR_CONFIG, OtdError } from './errors.js'
+import { FullScrapeLimiter } from './fullscrape/limiter.js'
+import type { AdminHost, ListenerInfo } from './http/admin.js'
 import { HttpHandler } from './http/handler.js'
+import { OpsRoutes } from './http/ops.js'
 import { createHttpServer, listenHttp } from './http/server.js'
+import { loadStateDumpBuffer, loadStateDumpFile, type StateDumpReport } from './state/statedump.js'
+import { encodeState, isStateFile, loadStateBuffer, loadStateFile, saveState, type StateSaveReport } from './state/statefile.js'
+import { StatsContext } from './stats/context.js'
 import { SwarmStore } from './swarm/store.js'
 import { ConnectionIds } from './udp/connection-id.js'
 import { UdpHandler } from './udp/handler.js'
 import { bindUdp, udpAddress, type BoundAddress } from './udp/server.js'
+import { VERSION } from './version.js'
 
 export type { BoundAddress }
 
@@ -24,15 +40,38 @@ export interface BoundAddresses {
   udp: BoundAddress[]
 }
 
+export interface StartReport {
+  lists: ListReport[]
+  stateFile: { loaded: boolean, torrents?: number, peers?: number, error?: string } | null
+}
+
 export interface Tracker {
   readonly options: TrackerOptions
   readonly store: SwarmStore
   readonly counters: Counters
   readonly clock: Clock
   readonly logger: Logger
+  readonly access: AccessLists
+  readonly blessings: Blessings
+  readonly stats: StatsContext
   /** Binds every listener; rejects (with everything released) if any cannot be bound. */
+  bind (): Promise<BoundAddresses>
+  /**
+   * Loads the access lists (an unreadable or malformed list file is a configuration error here,
+   * unlike on reload), opens the FIFOs, restores the state file and starts the timers.
+   */
+  start (): Promise<StartReport>
+  /** bind() then start(). */
   listen (): Promise<BoundAddresses>
-  /** Closes listeners and open connections and stops timers. */
+  /** Re-reads the access-list files; a list whose file is unusable is kept. */
+  reload (): Promise<ListReport[]>
+  /** Loads an opentracker state dump (`-l`). */
+  loadStateDump (path: string): StateDumpReport
+  /** Writes the state file now (null when none is configured). */
+  saveState (): Promise<StateSaveReport | null>
+  /** Stops accepting, finishes replies in flight (at most `graceMs`), writes the state file, closes. */
+  shutdown (graceMs?: number): Promise<void>
+  /** Closes listeners and open connections and stops timers, at once. */
   close (): Promise<void>
   /** Runs one complete cleaning pass now (expired peers, stale torrents). */
   sweep (): void
@@ -62,14 +101,50 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
     torrentTimeoutSeconds: options.torrentTimeoutSeconds
   })
   const ids = new ConnectionIds(options.udpConnectionIdMaxAgeSeconds)
-  const httpHandler = new HttpHandler(store, options, counters)
-  const udpHandler = new UdpHandler(store, ids, options, counters)
-
+  const access = new AccessLists(options.whitelistFile, options.blacklistFile, logger)
+  const blessings = new Blessings(options.blessed)
+  const limiter = new FullScrapeLimiter(options.fullScrapeIntervalSeconds)
   const servers: net.Server[] = []
   const sockets: dgram.Socket[] = []
   const connections = new Set<net.Socket>()
+  /** Connections taken over by a slow route (full scrape, admin): left to finish on shutdown. */
+  const busy = new Set<net.Socket>()
+  const fifos: FifoReader[] = []
+  const listeners: ListenerInfo[] = []
+  const stats = new StatsContext(store, counters, access, VERSION, () => connections.size)
   let sweepTimer: NodeJS.Timeout | null = null
+  let stateTimer: NodeJS.Timeout | null = null
+  let stateWrite: Promise<StateSaveReport | null> | null = null
   let closed = false
+
+  const allows = (key: string): boolean => access.allows(key)
+
+  const host: AdminHost = {
+    options,
+    store,
+    counters,
+    clock,
+    logger,
+    access,
+    blessings,
+    stats,
+    limiter,
+    listeners: () => listeners,
+    reload: () => tracker.reload(),
+    encodeState: () => encodeState(store, clock.seconds),
+    restoreState: (data: Buffer) => restoreBuffer(data)
+  }
+  const ops = new OpsRoutes(host)
+  const httpHandler = new HttpHandler(store, options, counters, access, blessings, ops)
+  const udpHandler = new UdpHandler(store, ids, options, counters, access)
+
+  /** A state file (recognised by its magic) or an opentracker statedump, into the running store. */
+  function restoreBuffer (data: Buffer): unknown {
+    if (isStateFile(data)) return { format: 'otd-state', ...loadStateBuffer(data, store, clock.seconds, options.peerTimeoutSeconds, allows) }
+    const r = loadStateDumpBuffer(data, store, clock.seconds, options.torrentTimeoutSeconds, allows)
+    if (r.torrents + r.existing === 0 && r.rejectedLines > 0) throw new Error(`not a state file or statedump: ${r.rejectedLines} unreadable line(s)`)
+    return { format: 'statedump', ...r }
+  }
 
   const onFatal = (err: Error): void => {
     // A listener failing after start-up leaves the tracker degraded: fail loudly instead.
@@ -82,7 +157,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
     const bound: BoundAddresses = { http: [], udp: [] }
     for (const spec of options.http) {
       let host = spec.host
-      const server = createHttpServer(httpHandler, options, counters, clock)
+      const server = createHttpServer(httpHandler, options, counters, clock, (s) => { busy.add(s); s.once('close', () => busy.delete(s)) })
       server.on('connection', (s: net.Socket) => { connections.add(s); s.once('close', () => connections.delete(s)) })
       try {
         await listenHttp(server, host, spec.port, needsV6Only(spec, options.http))
@@ -99,6 +174,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       server.on('error', onFatal)
       const a = server.address() as net.AddressInfo
       bound.http.push({ address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' })
+      listeners.push({ protocol: 'http', address: a.address, port: a.port })
     }
     for (const spec of options.udp) {
       let socket: dgram.Socket
@@ -114,7 +190,9 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
         }
       }
       sockets.push(socket)
-      bound.udp.push(udpAddress(socket))
+      const a = udpAddress(socket)
+      bound.udp.push(a)
+      listeners.push({ protocol: 'udp', address: a.address, port: a.port })
     }
     return bound
   }
@@ -124,36 +202,141 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
     return new OtdError(OT_ERR_BIND, `cannot bind ${proto} ${hostPort(host, port)}: ${e.code ?? e.message}`, { cause: err })
   }
 
+  function openFifos (): void {
+    const target = access.dynamicTarget
+    for (const [path, add] of [[options.fifoAddPath, true], [options.fifoDeletePath, false]] as const) {
+      if (path === '') continue
+      if (target === null) throw new OtdError(OT_ERR_CONFIG, `${add ? 'access.fifo_add' : 'access.fifo_delete'} needs an access list (-w or -b)`)
+      const fifo = new FifoReader(path, (key) => { access.applyDynamic(key, add) }, logger)
+      fifo.open()
+      fifos.push(fifo)
+      logger.info({ path, list: target }, `FIFO ${path}: info_hashes written here are ${add ? 'added to' : 'removed from'} the ${target} list`)
+    }
+  }
+
+  function restoreStateFile (): StartReport['stateFile'] {
+    if (options.stateFile === '') return null
+    try {
+      const r = loadStateFile(options.stateFile, store, clock.seconds, options.peerTimeoutSeconds, allows)
+      logger.info({ file: options.stateFile, ...r }, `state file ${options.stateFile}: restored ${r.torrents} torrents, ${r.peers} peers`)
+      return { loaded: true, torrents: r.torrents, peers: r.peers }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException
+      if (e.code === 'ENOENT') {
+        logger.info({ file: options.stateFile }, `state file ${options.stateFile} does not exist yet; starting empty`)
+        return { loaded: false, error: 'ENOENT' }
+      }
+      const why = e.code ?? e.message
+      logger.error({ file: options.stateFile }, `state file ${options.stateFile} refused: ${why}; starting empty`)
+      return { loaded: false, error: why }
+    }
+  }
+
+  function writeState (): Promise<StateSaveReport | null> {
+    if (options.stateFile === '') return Promise.resolve(null)
+    if (stateWrite !== null) return stateWrite // one write at a time; callers share it
+    stateWrite = saveState(options.stateFile, store, clock.seconds).then((r) => {
+      logger.info({ file: options.stateFile, ...r }, `state file ${options.stateFile} written: ${r.torrents} torrents, ${r.peers} peers, ${r.bytes} bytes`)
+      return r
+    }, (err: unknown) => {
+      const e = err as NodeJS.ErrnoException
+      // The previous file is intact (atomic rename): keep serving, say why loudly.
+      logger.error({ file: options.stateFile, err }, `cannot write state file ${options.stateFile}: ${e.code ?? e.message}; the previous file is kept`)
+      return null
+    }).finally(() => { stateWrite = null })
+    return stateWrite
+  }
+
+  function stopTimers (): void {
+    if (sweepTimer !== null) clearInterval(sweepTimer)
+    if (stateTimer !== null) clearInterval(stateTimer)
+    sweepTimer = stateTimer = null
+    for (const f of fifos) f.close()
+    stats.stop()
+    clock.stop()
+  }
+
   const tracker: Tracker = {
     options,
     store,
     counters,
     clock,
     logger,
-    async listen () {
+    access,
+    blessings,
+    stats,
+    async bind () {
       clock.start()
       try {
-        const bound = await bindAll()
-        // Clean in one-second slices so a full pass over all torrents takes cleanPassSeconds.
-        sweepTimer = setInterval(() => {
-          store.sweepSlice(Math.ceil(store.torrentCount / options.cleanPassSeconds) + 1)
-        }, 1000)
-        sweepTimer.unref()
-        return bound
+        return await bindAll()
       } catch (err) {
         await tracker.close()
         throw err
       }
     },
+    async start () {
+      const lists = await access.reload()
+      const failed = lists.find((l) => !l.ok)
+      if (failed !== undefined) throw new OtdError(OT_ERR_CONFIG, `access list ${failed.error ?? failed.file}`)
+      openFifos()
+      const stateFile = restoreStateFile()
+      stats.start()
+      // Clean in one-second slices so a full pass over all torrents takes cleanPassSeconds.
+      sweepTimer = setInterval(() => {
+        store.sweepSlice(Math.ceil(store.torrentCount / options.cleanPassSeconds) + 1)
+        limiter.prune(clock.seconds)
+      }, 1000)
+      sweepTimer.unref()
+      if (options.stateFile !== '' && options.stateFileIntervalSeconds > 0) {
+        stateTimer = setInterval(() => { void writeState() }, options.stateFileIntervalSeconds * 1000)
+        stateTimer.unref()
+      }
+      return { lists, stateFile }
+    },
+    async listen () {
+      const bound = await tracker.bind()
+      try {
+        await tracker.start()
+      } catch (err) {
+        await tracker.close()
+        throw err
+      }
+      return bound
+    },
+    async reload () {
+      const r = await access.reload()
+      logger.info({ lists: r }, `access lists reloaded: ${r.map((l) => `${l.list} ${l.ok ? `${l.entries} entries` : `kept (${l.error ?? ''})`}`).join(', ') || 'none configured'}`)
+      return r
+    },
+    loadStateDump (path: string) {
+      const r = loadStateDumpFile(path, store, clock.seconds, options.torrentTimeoutSeconds, allows)
+      const log = r.rejectedLines > 0 ? logger.warn.bind(logger) : logger.info.bind(logger)
+      log({ file: path, ...r }, `statedump ${path}: ${r.torrents} torrents restored` +
+        (r.rejectedLines > 0 ? `, ${r.rejectedLines} malformed line(s) ignored` : '') +
+        (r.expired > 0 ? `, ${r.expired} older than the torrent timeout` : '') + (r.denied > 0 ? `, ${r.denied} refused by the access lists` : ''))
+      return r
+    },
+    saveState: writeState,
+    async shutdown (graceMs = 5000) {
+      if (closed) return
+      // Stop accepting; idle keep-alive connections close now, replies in flight drain.
+      for (const s of servers) s.close()
+      for (const s of sockets) s.close()
+      for (const s of connections) if (!busy.has(s)) s.end()
+      const deadline = delay(graceMs, undefined, { ref: false })
+      const drained = (async () => { while (connections.size > 0) await delay(20) })()
+      await Promise.race([drained, deadline])
+      await writeState()
+      await tracker.close()
+    },
     async close () {
       if (closed) return
       closed = true
-      if (sweepTimer !== null) clearInterval(sweepTimer)
-      clock.stop()
+      stopTimers()
       for (const s of connections) s.destroy()
       await Promise.all([
         ...servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-        ...sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
+        ...sockets.map((s) => new Promise<void>((resolve) => { try { s.close(() => resolve()) } catch { resolve() } }))
       ])
     },
     sweep () {

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * The otd command: parse flags, build the logger, start the tracker, wire signals. Nothing else.
- * Exit codes: 0 normal, 1 usage or configuration error, 111 a listener could not be bound
- * (opentracker's code for the same failure).
+ * The otd command: parse flags (and config files), build the logger, bind, drop privileges,
+ * load lists and state, wire signals. Exit codes: 0 normal, 1 usage or configuration error,
+ * 111 a listener could not be bound (opentracker's code for the same failure).
  */
 import { pino } from 'pino'
 import { USAGE, parseArgs } from '../cli-args.js'
 import { OT_ERR_BIND, OtdError } from '../errors.js'
-import { createTracker, hostPort } from '../tracker.js'
+import { dropPrivileges } from '../privileges.js'
+import { formatSettings } from '../settings.js'
+import { createTracker, hostPort, type Tracker } from '../tracker.js'
 import { VERSION } from '../version.js'
 
 const args = parseArgs(process.argv.slice(2))
@@ -20,19 +22,18 @@ if (args.kind === 'version') {
   process.exit(0)
 }
 if (args.kind === 'error') {
-  process.stderr.write(`otd: ${args.message}\n\n${USAGE}`)
+  process.stderr.write(`otd: ${args.message}\n\nRun otd -h for help.\n`)
   process.exit(1)
 }
+const settings = args.settings
+if (args.printConfig) {
+  process.stdout.write(formatSettings(settings))
+  process.exit(0)
+}
 
-const logger = pino({ level: args.logLevel, base: { name: 'otd' } })
-const tracker = createTracker({ http: args.http, udp: args.udp, logger })
+const logger = pino({ level: settings.logLevel, base: { name: 'otd' } })
 
-try {
-  const bound = await tracker.listen()
-  const list = (xs: typeof bound.http): string => xs.map((a) => hostPort(a.address, a.port)).join(' ')
-  logger.info({ http: bound.http, udp: bound.udp, version: VERSION, pid: process.pid },
-    `otd ${VERSION} listening: http ${list(bound.http) || '-'}, udp ${list(bound.udp) || '-'}`)
-} catch (err) {
+function fail (err: unknown): never {
   const code = err instanceof OtdError && err.code === OT_ERR_BIND ? 111 : 1
   const message = err instanceof Error ? err.message : String(err)
   logger.fatal({ code: err instanceof OtdError ? err.code : undefined }, message)
@@ -40,14 +41,57 @@ try {
   process.exit(code)
 }
 
+for (const note of settings.notes) logger.warn(note)
+if (settings.tracker.livesyncListen !== null) logger.warn('live sync is configured but not available in this version of otd; ignored')
+
+let tracker: Tracker
+try {
+  tracker = createTracker({ ...settings.tracker, logger })
+} catch (err) {
+  fail(err)
+}
+
+try {
+  const bound = await tracker.bind()
+  const drop = dropPrivileges(settings.rootdir, settings.user)
+  if (drop.note !== undefined) logger.warn(drop.note)
+  if (drop.user !== null) logger.info({ uid: drop.uid, gid: drop.gid }, `running as ${drop.user}`)
+  if (drop.chdir !== null) logger.info(`working directory ${drop.chdir} (no chroot: see docs/systemd for confinement)`)
+  await tracker.start()
+  for (const f of settings.loadStateDumps) {
+    try {
+      tracker.loadStateDump(f)
+    } catch (err) {
+      logger.error(`cannot load statedump ${f}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+    }
+  }
+  const list = (xs: typeof bound.http): string => xs.map((a) => hostPort(a.address, a.port)).join(' ')
+  logger.info({ http: bound.http, udp: bound.udp, version: VERSION, pid: process.pid },
+    `otd ${VERSION} listening: http ${list(bound.http) || '-'}, udp ${list(bound.udp) || '-'}`)
+} catch (err) {
+  await tracker.close().catch(() => {})
+  fail(err)
+}
+
 let stopping = false
 const stop = (signal: string): void => {
-  if (stopping) return
+  if (stopping) {
+    logger.warn(`${signal} again: exiting now`)
+    process.exit(1)
+  }
   stopping = true
-  logger.info(`${signal}: shutting down`)
-  void tracker.close().then(() => process.exit(0))
+  logger.info(`${signal}: finishing replies in flight and shutting down`)
+  tracker.shutdown(4000).then(() => {
+    logger.info('stopped')
+    process.exit(0)
+  }, (err: unknown) => {
+    logger.error({ err }, 'shutdown failed')
+    process.exit(1)
+  })
 }
 process.on('SIGINT', () => stop('SIGINT'))
 process.on('SIGTERM', () => stop('SIGTERM'))
-// SIGHUP reloads access lists once there are any; until then it must not kill the daemon.
-process.on('SIGHUP', () => logger.info('SIGHUP: nothing to reload'))
+process.on('SIGHUP', () => {
+  logger.info('SIGHUP: reloading access lists')
+  tracker.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'))
+})

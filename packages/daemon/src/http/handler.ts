@@ -4,19 +4,22 @@
  * (server.ts) only frames requests and writes the reply this produces.
  */
 import {
-  AnnounceQuery, EVENT_COMPLETED, EVENT_STOPPED, FAILURE_NO_INFO_HASH, HTTP_HEAD_RESERVE, HttpRequestHead,
-  QUERY_OK, REPLY_400, REPLY_404, REPLY_500, ROUTE_ANNOUNCE, ROUTE_ROOT, ROUTE_SCRAPE, ScrapeQuery,
+  AnnounceQuery, EVENT_COMPLETED, EVENT_STOPPED, FAILURE_NO_INFO_HASH, FAILURE_NOT_AUTHORIZED, FAMILY_INVALID, HTTP_HEAD_RESERVE, HttpRequestHead,
+  QUERY_OK, REPLY_400, REPLY_403, REPLY_404, REPLY_500, ROUTE_ANNOUNCE, ROUTE_ROOT, ROUTE_SCRAPE, ScrapeQuery,
   SCRAPE_ENTRY_BOUND, announceBodyBound, dictAnnounceBodyBound, formatIPv4, formatIPv6, parseAnnounceQuery,
-  parseRequestHead, parseScrapeQuery, redirectReply, writeAnnounceHead, writeDictEnd, writeDictPeer,
+  parseAddress, parseRequestHead, parseScrapeQuery, redirectReply, writeAnnounceHead, writeDictEnd, writeDictPeer,
   writeOkHead, writePeers6Key, writePeersKey, writePeersListStart, writeScrapeEnd, writeScrapeEntry,
   writeScrapeStart, writeStoppedBody
 } from '@otd/proto'
-import type { TrackerOptions } from '../config.js'
+import type { AccessLists } from '../access/access-lists.js'
+import type { Blessings } from '../access/blessings.js'
+import { MAY_PROXY, type TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
 import type { ReplySlab } from '../reply-slab.js'
 import { type PeerList, selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
 import { available, drawInterval, split6, splitFamilies } from '../swarm/reply-peers.js'
 import { type SwarmStore, type Torrent, peerKey } from '../swarm/store.js'
+import type { Deferred, OpsRoutes } from './ops.js'
 
 const selected = new Int32Array(1024)
 
@@ -32,24 +35,34 @@ export class HttpHandler {
   replyEnd = 0
   /** Whether the connection must close after this reply. */
   close = true
+  /** Set instead of a reply when a slow route takes over the connection (full scrape, admin). */
+  deferred: Deferred | null = null
   /** The parsed head of the last request (for the connection layer: keep-alive, headers). */
   readonly head = new HttpRequestHead()
 
   private readonly announceQuery = new AnnounceQuery()
   private readonly scrapeQuery: ScrapeQuery
   private readonly order: Int32Array
-  private readonly statsPath = Buffer.from('stats')
+  private readonly statsPath: Buffer
   private readonly redirect: Buffer | null
   private readonly ipText = new Uint32Array(4)
+  /** The address an announce is recorded under (the client's, or its trusted proxy's X-Forwarded-For). */
+  private readonly peerIp = new Uint32Array(4)
+  private readonly externalIp4 = Buffer.alloc(4)
+  private readonly externalIp16 = Buffer.alloc(16)
 
   constructor (
     private readonly store: SwarmStore,
     private readonly options: TrackerOptions,
-    private readonly counters: Counters
+    private readonly counters: Counters,
+    private readonly access: AccessLists | null = null,
+    private readonly blessings: Blessings | null = null,
+    private readonly ops: OpsRoutes | null = null
   ) {
     this.scrapeQuery = new ScrapeQuery(options.scrapeMaxHashes)
     this.order = new Int32Array(options.scrapeMaxHashes)
     this.redirect = options.redirectUrl === '' ? null : redirectReply(options.redirectUrl)
+    this.statsPath = Buffer.from(options.statsPath)
   }
 
   private fixed (reply: Buffer, status: number): void {
@@ -89,10 +102,45 @@ export class HttpHandler {
       case 0: // ROUTE_BAD_REQUEST
         this.fixed(REPLY_400, 400)
         return
-      default:
-        // Not found, and the routes that arrive with later work (stats, full scrape).
-        this.fixed(REPLY_404, 404)
+      default: {
+        if (this.ops === null) { this.fixed(REPLY_404, 404); return }
+        const r = this.ops.handle(route, buf, head, family, ip)
+        if (typeof r === 'number') { this.fixed(r === 403 ? REPLY_403 : r === 400 ? REPLY_400 : REPLY_404, r); return }
+        if (typeof r === 'function') { this.deferred = r; this.close = true; return }
+        this.reply = r
+        this.replyStart = 0
+        this.replyEnd = r.length
+        this.close = this.ops.close
+        const status = r[9]! * 100 + r[10]! * 10 + r[11]! - 5328 // the 3 status digits ('0' * 111 = 5328)
+        if (status !== 200) this.counters.httpError(status)
+      }
     }
+  }
+
+  /**
+   * The address to record for an announce: the client's own, or the first address of
+   * X-Forwarded-For when the client is a trusted proxy (reference §3.10: MAY_PROXY; a value that
+   * does not parse falls back to the proxy's address). Returns the family; the words are in peerIp.
+   */
+  private announcerAddress (buf: Buffer, family: number, ip: Uint32Array): number {
+    const head = this.head
+    const out = this.peerIp
+    if (head.forwardedStart >= 0 && this.blessings !== null && this.blessings.size > 0 && this.blessings.may(family, ip, MAY_PROXY)) {
+      let e = head.forwardedStart
+      while (e < head.forwardedEnd && buf[e] !== 44 && buf[e] !== 32 && buf[e] !== 9) e++
+      const f = parseAddress(buf.toString('latin1', head.forwardedStart, e), out)
+      if (f !== FAMILY_INVALID) { this.counters.httpForwarded++; return f }
+    }
+    out[0] = ip[0]!; out[1] = ip[1]!; out[2] = ip[2]!; out[3] = ip[3]!
+    return family
+  }
+
+  /** BEP 24 `external ip` value for the requester, when enabled. */
+  private externalIp (family: number, ip: Uint32Array): Buffer | null {
+    if (!this.options.externalIp) return null
+    if (family === 4) { this.externalIp4.writeUInt32BE(ip[0]!, 0); return this.externalIp4 }
+    for (let k = 0; k < 4; k++) this.externalIp16.writeUInt32BE(ip[k]!, k * 4)
+    return this.externalIp16
   }
 
   private ok (out: Buffer, bodyStart: number, bodyEnd: number, slab: ReplySlab): void {
@@ -104,7 +152,7 @@ export class HttpHandler {
     slab.commit(bodyEnd)
   }
 
-  private announce (buf: Buffer, family: number, ip: Uint32Array, slab: ReplySlab): void {
+  private announce (buf: Buffer, clientFamily: number, clientIp: Uint32Array, slab: ReplySlab): void {
     const q = this.announceQuery
     const head = this.head
     if (head.queryStart < 0 || parseAnnounceQuery(buf, head.queryStart, head.queryEnd, q) !== QUERY_OK) {
@@ -122,6 +170,8 @@ export class HttpHandler {
     }
     const key = q.infoHash.toString('latin1')
     const interval = drawInterval(o.announceIntervalSeconds, o.announceIntervalJitterSeconds)
+    const family = this.announcerAddress(buf, clientFamily, clientIp)
+    const ip = this.peerIp
 
     if (q.event === EVENT_STOPPED) {
       const t = store.stop(key, family, ip, q.port)
@@ -134,6 +184,14 @@ export class HttpHandler {
       return
     }
 
+    if (this.access !== null && this.access.active && !this.access.allows(key)) {
+      this.counters.httpDenied++
+      const out = slab.reserve(HTTP_HEAD_RESERVE + FAILURE_NOT_AUTHORIZED.length)
+      const bodyStart = slab.off + HTTP_HEAD_RESERVE
+      FAILURE_NOT_AUTHORIZED.copy(out, bodyStart)
+      this.ok(out, bodyStart, bodyStart + FAILURE_NOT_AUTHORIZED.length, slab)
+      return
+    }
     const t = store.announce(key, family, ip, q.port, q.leftIsZero, q.event === EVENT_COMPLETED)
     if (q.hasPeerId) store.rememberPeerId(t, family, ip, q.port, q.peerId, 0, !q.compact && !q.noPeerId)
     const self = store.selfList
@@ -145,13 +203,14 @@ export class HttpHandler {
     const seeders = t.seeders
     const peers = t.peers
 
+    const ext = this.externalIp(family, ip)
     if (!q.compact) {
-      this.announceDict(t, seeders, peers, interval, n4, n6, self, selfIndex, slab)
+      this.announceDict(t, seeders, peers, interval, n4, n6, self, selfIndex, slab, ext)
       return
     }
     const out = slab.reserve(HTTP_HEAD_RESERVE + announceBodyBound(n4, n6))
     const bodyStart = slab.off + HTTP_HEAD_RESERVE
-    let off = writeAnnounceHead(out, bodyStart, seeders, t.downloaded, peers - seeders, interval, interval >> 1)
+    let off = writeAnnounceHead(out, bodyStart, seeders, t.downloaded, peers - seeders, interval, interval >> 1, ext)
     if (n4 > 0) off = this.writeFamily(t.v4!, n4, self, selfIndex, out, off, false)
     if (n6 > 0) off = this.writeFamily(t.v6!, n6, self, selfIndex, out, off, true)
     off = writeDictEnd(out, off)
@@ -166,12 +225,12 @@ export class HttpHandler {
 
   /** The BEP 3 dictionary model (compact=0), which opentracker refuses with 400. */
   private announceDict (t: Torrent, seeders: number, peers: number, interval: number,
-    n4: number, n6: number, self: PeerList | null, selfIndex: number, slab: ReplySlab): void {
+    n4: number, n6: number, self: PeerList | null, selfIndex: number, slab: ReplySlab, ext: Buffer | null): void {
     const q = this.announceQuery
     const ids = q.noPeerId ? null : t.peerIds
     const out = slab.reserve(HTTP_HEAD_RESERVE + dictAnnounceBodyBound(n4 + n6))
     const bodyStart = slab.off + HTTP_HEAD_RESERVE
-    let off = writeAnnounceHead(out, bodyStart, seeders, t.downloaded, peers - seeders, interval, interval >> 1)
+    let off = writeAnnounceHead(out, bodyStart, seeders, t.downloaded, peers - seeders, interval, interval >> 1, ext)
     off = writePeersListStart(out, off)
     for (const [list, n] of [[t.v4, n4], [t.v6, n6]] as Array<[PeerList | null, number]>) {
       if (list === null || n === 0) continue

@@ -16,7 +16,8 @@ import type { HttpHandler } from './handler.js'
 /** Pause reading from a client whose unread replies exceed this. */
 const MAX_BUFFERED_REPLY_BYTES = 256 * 1024
 
-export function createHttpServer (handler: HttpHandler, options: TrackerOptions, counters: Counters, clock: Clock): net.Server {
+export function createHttpServer (handler: HttpHandler, options: TrackerOptions, counters: Counters, clock: Clock,
+  onTakeover: (socket: net.Socket) => void = () => {}): net.Server {
   const slab = new ReplySlab()
   const ip = new Uint32Array(4)
   const maxHead = options.httpMaxRequestBytes
@@ -59,8 +60,19 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
           const family = parseAddress(socket.remoteAddress ?? '', ip)
           if (family === FAMILY_INVALID) { socket.destroy(); return }
           handler.handle(buf, start, headEnd, family, ip, slab)
+          if (handler.deferred !== null) {
+            // A slow route (full scrape, admin) takes the connection over for good.
+            const take = handler.deferred
+            handler.deferred = null
+            closing = true
+            socket.off('data', onData)
+            onTakeover(socket)
+            take(socket, buf.subarray(headEnd, end))
+            return
+          }
         }
         const reply = handler.reply.subarray(handler.replyStart, handler.replyEnd)
+        counters.httpBytesOut += reply.length
         if (handler.close) {
           closing = true
           socket.end(reply)

@@ -46,9 +46,13 @@ export class SwarmStore {
   readonly torrents = new Map<string, Torrent>()
   /** Total peers over all torrents and families. */
   peers = 0
+  /** Of which IPv6. */
+  peers6 = 0
   seeders = 0
   /** Completed events counted into `downloaded` since start. */
   completed = 0
+  /** Re-announce histogram: how many minutes (0-44) a peer's previous announce was ago (stats `renew`). */
+  readonly renew = new Uint32Array(45)
 
   /** Set by {@link announce}: the requester's list and index in it (for excluding it from replies). */
   selfList: PeerList | null = null
@@ -83,7 +87,10 @@ export class SwarmStore {
     if (idx >= 0) {
       const s = list.stride
       const at = idx * s + s - 1
-      const old = list.words[at]! >>> 24
+      const word = list.words[at]!
+      const old = word >>> 24
+      const minutes = (((time - word) & TIME_MASK) / 60) | 0
+      if (minutes < 45) this.renew[minutes]!++
       flags |= old & FLAG_COMPLETED
       if ((flags & FLAG_COMPLETED) !== 0 && (old & FLAG_COMPLETED) === 0) { t.downloaded++; this.completed++ }
       if ((flags & FLAG_SEEDING) !== (old & FLAG_SEEDING)) {
@@ -96,6 +103,7 @@ export class SwarmStore {
       idx = -idx - 1
       insertPeerAt(list, idx, ip, port, ((flags << 24) | time) >>> 0)
       this.peers++
+      if (family !== 4) this.peers6++
       if ((flags & FLAG_SEEDING) !== 0) this.seeders++
       if ((flags & FLAG_COMPLETED) !== 0) { t.downloaded++; this.completed++ }
     }
@@ -117,6 +125,7 @@ export class SwarmStore {
         if (((list.words[idx * s + s - 1]! >>> 24) & FLAG_SEEDING) !== 0) this.seeders--
         removePeerAt(list, idx)
         this.peers--
+        if (family !== 4) this.peers6--
         if (t.peerIds !== null) t.peerIds.delete(peerKey(family, ip, port))
       }
     }
@@ -137,6 +146,44 @@ export class SwarmStore {
 
   get (key: string): Torrent | undefined {
     return this.torrents.get(key)
+  }
+
+  /**
+   * Restores a torrent's counts (state dump, state file, sync): creates it when unknown, with
+   * `lastActive` and `downloaded`; when it exists, keeps the larger of the two values, so
+   * restoring the same dump twice never doubles anything (opentracker bug §12.8).
+   */
+  restoreTorrent (key: string, lastActive: number, downloaded: number): Torrent {
+    let t = this.torrents.get(key)
+    if (t === undefined) {
+      t = new Torrent(lastActive)
+      t.downloaded = downloaded
+      this.torrents.set(key, t)
+      return t
+    }
+    if (lastActive > t.lastActive) t.lastActive = lastActive
+    if (downloaded > t.downloaded) t.downloaded = downloaded
+    return t
+  }
+
+  /**
+   * Adds a peer record (`words`: ip words, port, meta as stored) unless ip:port is already there.
+   * Returns whether it was added. Flags and time are kept as given.
+   */
+  restorePeer (t: Torrent, family: number, words: Uint32Array, at: number): boolean {
+    const v6 = family !== 4
+    const s = v6 ? STRIDE_V6 : STRIDE_V4
+    const list = v6 ? (t.v6 ?? (t.v6 = new PeerList(STRIDE_V6))) : (t.v4 ?? (t.v4 = new PeerList(STRIDE_V4)))
+    const ip = words.subarray(at, at + s - 2)
+    const port = words[at + s - 2]!
+    const idx = findPeer(list, ip, port)
+    if (idx >= 0) return false
+    const meta = words[at + s - 1]!
+    insertPeerAt(list, -idx - 1, ip, port, meta)
+    this.peers++
+    if (v6) this.peers6++
+    if (((meta >>> 24) & FLAG_SEEDING) !== 0) this.seeders++
+    return true
   }
 
   /**
@@ -161,7 +208,9 @@ export class SwarmStore {
   private expireList (list: PeerList, now: number, timeout: number): void {
     if (list.count === 0) return
     const before = list.seeders
-    this.peers -= expirePeers(list, now, timeout)
+    const removed = expirePeers(list, now, timeout)
+    this.peers -= removed
+    if (list.stride !== STRIDE_V4) this.peers6 -= removed
     this.seeders -= before - list.seeders
   }
 

@@ -8,10 +8,11 @@
  * and the latter only when it is no larger than the request.
  */
 import {
-  ERROR_CONNECTION_ID, UDP_ANNOUNCE, UDP_CONNECT, UDP_EVENT_COMPLETED, UDP_EVENT_STOPPED, UDP_MAX_PEERS_V4,
+  ERROR_CONNECTION_ID, ERROR_NOT_AUTHORIZED, UDP_ANNOUNCE, UDP_CONNECT, UDP_EVENT_COMPLETED, UDP_EVENT_STOPPED, UDP_MAX_PEERS_V4,
   UDP_MAX_PEERS_V6, UdpRequest, decodeUdpRequest, writeAnnounceReplyHead, writeConnectReply, writeErrorReply,
   writeScrapeReplyEntry, writeScrapeReplyHead
 } from '@otd/proto'
+import type { AccessLists } from '../access/access-lists.js'
 import type { TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
 import { selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
@@ -31,7 +32,8 @@ export class UdpHandler {
     private readonly store: SwarmStore,
     private readonly ids: ConnectionIds,
     private readonly options: TrackerOptions,
-    private readonly counters: Counters
+    private readonly counters: Counters,
+    private readonly access: AccessLists | null = null
   ) {}
 
   handle (msg: Buffer, length: number, family: number, ip: Uint32Array, out: Buffer, off: number): number {
@@ -78,6 +80,12 @@ export class UdpHandler {
       const seeders = t === undefined ? 0 : t.seeders
       const peers = t === undefined ? 0 : t.peers
       return writeAnnounceReplyHead(out, off, r.transactionId, interval, peers - seeders, seeders) - off
+    }
+    if (this.access !== null && this.access.active && !this.access.allows(key)) {
+      // A BEP 15 error (opentracker sends a bare 8-byte announce head); the id was valid, so
+      // the address is proven and the longer reply amplifies nothing.
+      this.counters.udpDenied++
+      return writeErrorReply(out, off, r.transactionId, ERROR_NOT_AUTHORIZED) - off
     }
     const t = store.announce(key, family, ip, r.port, r.leftIsZero, r.event === UDP_EVENT_COMPLETED)
     if (t.peerIds !== null) store.rememberPeerId(t, family, ip, r.port, msg, r.peerIdOffset, false)

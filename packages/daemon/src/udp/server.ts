@@ -32,6 +32,7 @@ export function bindUdp (host: string, port: number, ipv6Only: boolean, handler:
     const n = handler.handle(msg, msg.length, family, ip, out, slab.off)
     if (n === 0) return
     socket.send(out, slab.off, n, rinfo.port, rinfo.address)
+    counters.udpBytesOut += n
     slab.commit(slab.off + n)
   })
 

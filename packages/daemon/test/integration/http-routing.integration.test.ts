@@ -351,7 +351,7 @@ describe('§13.1.5 methods other than GET → exact 400', () => {
 })
 
 describe('§13.1.6 unknown paths → exact 404', () => {
-  const targets = ['/foo', '/', '//', '/?x', `/?info_hash=${HQ}`, `/s?info_hash=${HQ}`, '/sync', '/index.html', '/x/announce?info_hash=1']
+  const targets = ['/foo', '/', '//', '/?x', `/?info_hash=${HQ}`, `/s?info_hash=${HQ}`, '/synced', '/index.html', '/x/announce?info_hash=1']
   for (const target of targets) {
     test(`GET ${target.slice(0, 40)} → HTTP/1.0 404 Not Found, then close`, async () => {
       await expectExactReplyThenClose(f.http4, `GET ${target} HTTP/1.0\r\n\r\n`, REPLY_404)

@@ -1,0 +1,323 @@
+/**
+ * otd's settings: opentracker's config-file keys (reference §2.2) plus otd's own, in one table.
+ * The command line (cli-args.ts) and the config file (`-f`) both go through {@link applySetting},
+ * in order, so a flag and its key always mean the same thing and a later one overrides an
+ * earlier one. Unlike opentracker, an unknown key or a bad value is an error naming the file and
+ * line, never a silent skip. `--print-config` prints the result in the same `key value` format.
+ */
+import { readFileSync } from 'node:fs'
+import { FAMILY_INVALID, formatNet, parseAddress, parseNet } from '@otd/proto'
+import {
+  DEFAULT_PORT, MAY_ADMIN, MAY_ALL, MAY_FULLSCRAPE, MAY_LIVESYNC, MAY_PROXY, MAY_STAT, MAY_SYNC, defaultOptions,
+  type Blessing, type ListenSpec, type TrackerOptions
+} from './config.js'
+
+/** Default live sync port (opentracker). */
+export const LIVESYNC_PORT = 9696
+
+export interface Settings {
+  /** Tracker options; `http`/`udp` hold only what was asked for (see {@link finishSettings}). */
+  tracker: TrackerOptions
+  /** `-d`/`tracker.rootdir`: working directory after binding ('' for none). */
+  rootdir: string
+  /** `-u`/`tracker.user`: user to drop to when started as root. */
+  user: string
+  logLevel: string
+  /** `-l`/`tracker.statedump_load`: opentracker state dumps to load after start-up. */
+  loadStateDumps: string[]
+  /** The config files read, in order (for --print-config and logs). */
+  configFiles: string[]
+  /** Current `-i` address for the following `-p`/`-P`/`-s`. */
+  currentIp: string
+  /** Keys that are accepted for compatibility but have no effect in otd, with why. */
+  notes: string[]
+}
+
+export function newSettings (): Settings {
+  const tracker = defaultOptions()
+  tracker.http = []
+  tracker.udp = []
+  return { tracker, rootdir: '', user: 'nobody', logLevel: 'info', loadStateDumps: [], configFiles: [], currentIp: '::', notes: [] }
+}
+
+/** After all flags and files: with nothing bound, bind TCP and UDP 6969 on the current address (opentracker). */
+export function finishSettings (s: Settings): Settings {
+  if (s.tracker.http.length === 0 && s.tracker.udp.length === 0) {
+    s.tracker.http.push({ host: s.currentIp, port: DEFAULT_PORT })
+    s.tracker.udp.push({ host: s.currentIp, port: DEFAULT_PORT })
+  }
+  return s
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+const scratch = new Uint32Array(4)
+
+/** `1.2.3.4`, `1.2.3.4:80`, `[::1]`, `[::1]:80`, `::1` (reference §2.2). Null when invalid. */
+export function parseHostPort (text: string, defaultPort: number): ListenSpec | null {
+  let host = text
+  let port = defaultPort
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']')
+    if (close < 0) return null
+    host = text.slice(1, close)
+    const rest = text.slice(close + 1)
+    if (rest !== '') {
+      if (!rest.startsWith(':')) return null
+      port = parsePort(rest.slice(1))
+    }
+  } else {
+    const colon = text.indexOf(':')
+    if (colon >= 0 && colon === text.lastIndexOf(':')) {
+      host = text.slice(0, colon)
+      port = parsePort(text.slice(colon + 1))
+    }
+  }
+  if (port < 0 || parseAddress(host, scratch) === FAMILY_INVALID || host.startsWith('::ffff:')) return null
+  return { host, port }
+}
+
+export function parsePort (text: string | undefined): number {
+  if (text === undefined || !/^\d{1,5}$/.test(text)) return -1
+  const n = Number(text)
+  return n <= 65535 ? n : -1
+}
+
+function parseBool (v: string): boolean | null {
+  const l = v.toLowerCase()
+  if (['yes', 'true', 'on', '1'].includes(l)) return true
+  if (['no', 'false', 'off', '0'].includes(l)) return false
+  return null
+}
+
+type Apply = (s: Settings, value: string) => string | null
+
+function seconds (field: keyof TrackerOptions, min: number): Apply {
+  return (s, v) => {
+    if (!/^\d{1,9}$/.test(v) || Number(v) < min) return `a whole number of seconds >= ${min} is required`
+    ;(s.tracker as unknown as Record<string, number>)[field] = Number(v)
+    return null
+  }
+}
+
+function bless (perms: number, restrictsStats = false): Apply {
+  return (s, v) => {
+    const net = parseNet(v)
+    if (net === null) return 'an IPv4 or IPv6 address, optionally with /bits, is required'
+    const text = formatNet(net)
+    const existing = s.tracker.blessed.find((b) => b.net === text)
+    if (existing !== undefined) existing.perms |= perms
+    else s.tracker.blessed.push({ net: text, perms })
+    if (restrictsStats) s.tracker.statsRestricted = true
+    return null
+  }
+}
+
+function listen (tcp: boolean, udp: boolean): Apply {
+  return (s, v) => {
+    const spec = parseHostPort(v, DEFAULT_PORT)
+    if (spec === null) return 'ip[:port] is required (e.g. 0.0.0.0:6969, [::]:6969, ::1)'
+    if (tcp) s.tracker.http.push({ ...spec })
+    if (udp) s.tracker.udp.push({ ...spec })
+    return null
+  }
+}
+
+function path (set: (s: Settings, v: string) => void): Apply {
+  return (s, v) => {
+    if (v === '') return 'a path is required'
+    set(s, v)
+    return null
+  }
+}
+
+/** Every key otd understands, in the order --print-config prints them. */
+export const SETTING_KEYS: Record<string, { apply: Apply, help: string }> = {
+  'listen.tcp_udp': { apply: listen(true, true), help: 'ip[:port]: serve HTTP and UDP (repeatable)' },
+  'listen.tcp': { apply: listen(true, false), help: 'ip[:port]: serve HTTP (repeatable)' },
+  'listen.udp': { apply: listen(false, true), help: 'ip[:port]: serve UDP (repeatable)' },
+  'listen.udp.workers': {
+    apply: (s, v) => {
+      if (!/^\d{1,3}$/.test(v)) return 'a number of workers is required'
+      s.notes.push('listen.udp.workers has no effect: UDP is answered on the event loop (see --workers in later versions)')
+      return null
+    },
+    help: 'N: accepted for compatibility; no effect'
+  },
+  'tracker.rootdir': { apply: path((s, v) => { s.rootdir = v }), help: 'dir: working directory after binding (-d)' },
+  'tracker.user': { apply: path((s, v) => { s.user = v }), help: 'name: user to run as when started as root (-u; default nobody)' },
+  'tracker.redirect_url': {
+    apply: (s, v) => {
+      if (!/^[\x21-\x7e]+$/.test(v)) return 'a URL without spaces or control characters is required'
+      s.tracker.redirectUrl = v
+      return null
+    },
+    help: 'url: where GET / redirects (-r)'
+  },
+  'access.whitelist': { apply: path((s, v) => { s.tracker.whitelistFile = v }), help: 'file: allow-list of info_hashes (-w)' },
+  'access.blacklist': { apply: path((s, v) => { s.tracker.blacklistFile = v }), help: 'file: deny-list of info_hashes (-b)' },
+  'access.fifo_add': { apply: path((s, v) => { s.tracker.fifoAddPath = v }), help: 'fifo: hashes written here are added to the list' },
+  'access.fifo_delete': { apply: path((s, v) => { s.tracker.fifoDeletePath = v }), help: 'fifo: hashes written here are removed from the list' },
+  'access.stats': { apply: bless(MAY_STAT, true), help: 'ip[/bits]: may read /stats and /metrics (restricts them to such addresses)' },
+  'access.stats_path': {
+    apply: (s, v) => {
+      const p = v.replace(/^\/+/, '')
+      if (p === '' || Buffer.byteLength(p) > 64 || /[\s?%]/.test(p)) return 'a path of at most 64 bytes without spaces, ? or % is required'
+      s.tracker.statsPath = p
+      return null
+    },
+    help: 'path: serve stats at /path instead of /stats'
+  },
+  'access.proxy': { apply: bless(MAY_PROXY), help: 'ip[/bits]: trusted proxy, X-Forwarded-For honoured' },
+  'access.stats_restricted': {
+    apply: (s, v) => { const b = parseBool(v); if (b === null) return 'yes or no is required'; s.tracker.statsRestricted = b; return null },
+    help: 'yes|no: stats only for blessed addresses (set by any access.stats line)'
+  },
+  'access.bless': { apply: bless(MAY_ALL), help: 'ip[/bits]: every permission, like -A' },
+  'access.fullscrape': { apply: bless(MAY_FULLSCRAPE), help: 'ip[/bits]: exempt from access.fullscrape_interval' },
+  'access.admin': { apply: bless(MAY_ADMIN | MAY_STAT), help: 'ip[/bits]: may use the admin endpoint (/otd/...)' },
+  'access.fullscrape_interval': { apply: seconds('fullScrapeIntervalSeconds', 0), help: 'seconds: one full scrape per address per interval (0: unlimited)' },
+  'livesync.cluster.listen': {
+    apply: (s, v) => {
+      if (s.tracker.livesyncListen !== null) return 'livesync.cluster.listen may be given only once'
+      const spec = parseHostPort(v, LIVESYNC_PORT)
+      if (spec === null) return 'ip[:port] is required'
+      s.tracker.livesyncListen = spec
+      return null
+    },
+    help: 'ip[:port]: live sync interface (default port 9696)'
+  },
+  'livesync.cluster.node_ip': { apply: bless(MAY_LIVESYNC), help: 'ip[/bits]: live sync packets accepted from here' },
+  'batchsync.cluster.admin_ip': { apply: bless(MAY_SYNC), help: 'ip[/bits]: may use /sync' },
+  'tracker.interval': { apply: seconds('announceIntervalSeconds', 1), help: 'seconds: base announce interval (default 1800)' },
+  'tracker.interval_jitter': { apply: seconds('announceIntervalJitterSeconds', 0), help: 'seconds: spread of the interval (default 360)' },
+  'tracker.numwant': {
+    apply: (s, v) => { if (!/^\d{1,4}$/.test(v)) return 'a number is required'; s.tracker.numwantDefault = Number(v); return null },
+    help: 'N: peers returned when the client does not say (default 50)'
+  },
+  'tracker.numwant_max': {
+    apply: (s, v) => { if (!/^\d{1,4}$/.test(v) || Number(v) < 1) return 'a number >= 1 is required'; s.tracker.numwantMax = Number(v); return null },
+    help: 'N: most peers in one HTTP reply (default 200)'
+  },
+  'tracker.scrape_max_hashes': {
+    apply: (s, v) => { if (!/^\d{1,4}$/.test(v) || Number(v) < 1) return 'a number >= 1 is required'; s.tracker.scrapeMaxHashes = Number(v); return null },
+    help: 'N: most info_hashes in one HTTP scrape (default 64)'
+  },
+  'tracker.peer_timeout': { apply: seconds('peerTimeoutSeconds', 1), help: 'seconds: peers expire after this (default 2700)' },
+  'tracker.torrent_timeout': { apply: seconds('torrentTimeoutSeconds', 1), help: 'seconds: empty torrents with downloads kept this long (default 86400)' },
+  'tracker.clean_pass': { apply: seconds('cleanPassSeconds', 1), help: 'seconds: duration of one cleaning pass (default 120)' },
+  'tracker.external_ip': {
+    apply: (s, v) => { const b = parseBool(v); if (b === null) return 'yes or no is required'; s.tracker.externalIp = b; return null },
+    help: 'yes|no: BEP 24 external ip in HTTP announce replies (default no)'
+  },
+  'tracker.statefile': { apply: path((s, v) => { s.tracker.stateFile = v }), help: 'file: warm-restart state (peers and counts), loaded at start, written on exit' },
+  'tracker.statefile_interval': { apply: seconds('stateFileIntervalSeconds', 0), help: 'seconds: also write the state file this often (0: only on exit; default 300)' },
+  'tracker.statedump_load': { apply: path((s, v) => { s.loadStateDumps.push(v) }), help: 'file: load an opentracker statedump after start (-l)' },
+  'http.idle_timeout': { apply: seconds('httpIdleTimeoutSeconds', 1), help: 'seconds: idle connections closed after this (default 30)' },
+  'http.max_request_bytes': { apply: seconds('httpMaxRequestBytes', 256), help: 'bytes: largest request head (default 8192)' },
+  'udp.connection_id_max_age': { apply: seconds('udpConnectionIdMaxAgeSeconds', 120), help: 'seconds: connection ids accepted this long (default 300)' },
+  'log.level': {
+    apply: (s, v) => { if (!LOG_LEVELS.includes(v)) return `one of ${LOG_LEVELS.join(', ')} is required`; s.logLevel = v; return null },
+    help: 'level: fatal, error, warn, info, debug, trace, silent'
+  }
+}
+
+/** `-A`: every permission. */
+export const applyBlessAll: Apply = bless(MAY_ALL)
+
+/** Applies one `key value`; returns an error message or null. */
+export function applySetting (s: Settings, key: string, value: string): string | null {
+  const entry = Object.hasOwn(SETTING_KEYS, key) ? SETTING_KEYS[key] : undefined
+  if (entry === undefined) return `unknown key ${JSON.stringify(key)}`
+  return entry.apply(s, value)
+}
+
+/**
+ * Applies a config file's text (reference §2.2 syntax: `key value`, `#` comment lines, blank
+ * lines; leading and trailing whitespace trimmed). Returns the first error as `file:line: ...`.
+ */
+export function applyConfigText (s: Settings, text: string, file: string): string | null {
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim()
+    if (line === '' || line.startsWith('#')) continue
+    const m = /^(\S+)\s+(.*)$/.exec(line)
+    const where = `${file}:${i + 1}`
+    if (m === null) return `${where}: a value is missing: ${JSON.stringify(line)}`
+    const err = applySetting(s, m[1]!, m[2]!.trim())
+    if (err !== null) return `${where}: ${m[1]!}: ${err}`
+  }
+  return null
+}
+
+/** Reads and applies a config file (`-f`). A missing or unreadable file is an error (opentracker only warns). */
+export function applyConfigFile (s: Settings, file: string): string | null {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    return `${file}: cannot read config file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`
+  }
+  s.configFiles.push(file)
+  return applyConfigText(s, text, file)
+}
+
+function hostPortText (l: ListenSpec): string {
+  return l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`
+}
+
+/** The effective configuration as a config file otd accepts (`otd --print-config`). */
+export function formatSettings (s: Settings): string {
+  const t = s.tracker
+  const d = defaultOptions()
+  const out: string[] = ['# otd effective configuration' + (s.configFiles.length > 0 ? ` (from ${s.configFiles.join(', ')} and flags)` : '')]
+  const both = t.http.filter((h) => t.udp.some((u) => u.host === h.host && u.port === h.port))
+  for (const l of both) out.push(`listen.tcp_udp ${hostPortText(l)}`)
+  for (const l of t.http) if (!both.includes(l)) out.push(`listen.tcp ${hostPortText(l)}`)
+  for (const l of t.udp) if (!both.some((b) => b.host === l.host && b.port === l.port)) out.push(`listen.udp ${hostPortText(l)}`)
+  const kv = (k: string, v: string | number | boolean, dflt?: string | number | boolean): void => {
+    out.push(`${v === dflt ? '# ' : ''}${k} ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : v}`)
+  }
+  if (s.rootdir !== '') kv('tracker.rootdir', s.rootdir)
+  kv('tracker.user', s.user, 'nobody')
+  if (t.redirectUrl !== '') kv('tracker.redirect_url', t.redirectUrl)
+  if (t.whitelistFile !== '') kv('access.whitelist', t.whitelistFile)
+  if (t.blacklistFile !== '') kv('access.blacklist', t.blacklistFile)
+  if (t.fifoAddPath !== '') kv('access.fifo_add', t.fifoAddPath)
+  if (t.fifoDeletePath !== '') kv('access.fifo_delete', t.fifoDeletePath)
+  for (const b of t.blessed) out.push(...blessingLines(b))
+  kv('access.stats_restricted', t.statsRestricted)
+  kv('access.stats_path', t.statsPath, d.statsPath)
+  kv('access.fullscrape_interval', t.fullScrapeIntervalSeconds, d.fullScrapeIntervalSeconds)
+  if (t.livesyncListen !== null) kv('livesync.cluster.listen', hostPortText(t.livesyncListen))
+  kv('tracker.interval', t.announceIntervalSeconds, d.announceIntervalSeconds)
+  kv('tracker.interval_jitter', t.announceIntervalJitterSeconds, d.announceIntervalJitterSeconds)
+  kv('tracker.numwant', t.numwantDefault, d.numwantDefault)
+  kv('tracker.numwant_max', t.numwantMax, d.numwantMax)
+  kv('tracker.scrape_max_hashes', t.scrapeMaxHashes, d.scrapeMaxHashes)
+  kv('tracker.peer_timeout', t.peerTimeoutSeconds, d.peerTimeoutSeconds)
+  kv('tracker.torrent_timeout', t.torrentTimeoutSeconds, d.torrentTimeoutSeconds)
+  kv('tracker.clean_pass', t.cleanPassSeconds, d.cleanPassSeconds)
+  kv('tracker.external_ip', t.externalIp, d.externalIp)
+  if (t.stateFile !== '') kv('tracker.statefile', t.stateFile)
+  kv('tracker.statefile_interval', t.stateFileIntervalSeconds, d.stateFileIntervalSeconds)
+  for (const f of s.loadStateDumps) kv('tracker.statedump_load', f)
+  kv('http.idle_timeout', t.httpIdleTimeoutSeconds, d.httpIdleTimeoutSeconds)
+  kv('http.max_request_bytes', t.httpMaxRequestBytes, d.httpMaxRequestBytes)
+  kv('udp.connection_id_max_age', t.udpConnectionIdMaxAgeSeconds, d.udpConnectionIdMaxAgeSeconds)
+  kv('log.level', s.logLevel, 'info')
+  return out.join('\n') + '\n'
+}
+
+/** Config lines that give `b` its permissions (`-A` has no key of its own: all of them). */
+function blessingLines (b: Blessing): string[] {
+  // access.stats would also restrict stats; whether they are restricted is printed on its own.
+  const keys: Array<[number, string]> = [[MAY_STAT | MAY_ADMIN, 'access.admin'], [MAY_STAT, 'access.stats'], [MAY_PROXY, 'access.proxy'],
+    [MAY_FULLSCRAPE, 'access.fullscrape'], [MAY_LIVESYNC, 'livesync.cluster.node_ip'], [MAY_SYNC, 'batchsync.cluster.admin_ip']]
+  if (b.perms === MAY_ALL) return [`access.bless ${b.net}`]
+  const lines: string[] = []
+  let left = b.perms
+  for (const [p, k] of keys) {
+    if ((left & p) === p) { lines.push(`${k} ${b.net}`); left &= ~p }
+  }
+  return lines
+}

@@ -1,0 +1,169 @@
+/**
+ * The warm-restart state file (`tracker.statefile`): every torrent's counts and live peers, so a
+ * restarted tracker answers with full swarms at once instead of empty ones for half an hour.
+ * opentracker's statedump (statedump.ts) keeps only counts.
+ *
+ * Layout, little-endian:
+ *   header   "OTDSTATE" | u32 version (1) | u32 saved-at (seconds since the epoch)
+ *   records  per torrent: 20-byte info_hash | u32 downloaded | u32 last active (seconds)
+ *            | u32 IPv4 peers | u32 IPv6 peers | peer words as stored (3 per IPv4, 6 per IPv6:
+ *            address words, port, flags << 24 | seconds mod 2^24)
+ *   trailer  u32 torrents | u32 peers | u64 record bytes | u32 CRC-32 of header and records | "OTDEND\0\0"
+ * A file that is shorter or longer than its trailer says, has a wrong checksum or a record that
+ * runs past the end is refused as a whole: the daemon then starts empty rather than half-loaded.
+ * Files are written with an atomic rename (fs-atomic.ts), so a crash leaves the previous file.
+ */
+import { readFileSync } from 'node:fs'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import zlib from 'node:zlib'
+import { writeFileAtomic } from '../fs-atomic.js'
+import { STRIDE_V4, STRIDE_V6, TIME_MASK } from '../swarm/peer-list.js'
+import type { SwarmStore } from '../swarm/store.js'
+
+const MAGIC = Buffer.from('OTDSTATE', 'latin1')
+const END = Buffer.from('OTDEND\0\0', 'latin1')
+const VERSION = 1
+const HEADER_BYTES = 16
+const TRAILER_BYTES = 28
+const RECORD_HEAD_BYTES = 36
+const CHUNK_BYTES = 1 << 20
+
+export interface StateSaveReport { torrents: number, peers: number, bytes: number, ms: number }
+export interface StateLoadReport { torrents: number, peers: number, skippedTorrents: number, expiredPeers: number, savedAt: number }
+
+export class StateFileError extends Error {}
+
+/** The state of `store` as a sequence of buffers (header, records in 1 MiB chunks, trailer). */
+export async function * encodeState (store: SwarmStore, now: number): AsyncGenerator<Buffer> {
+  const head = Buffer.alloc(HEADER_BYTES)
+  MAGIC.copy(head, 0)
+  head.writeUInt32LE(VERSION, 8)
+  head.writeUInt32LE(now >>> 0, 12)
+  let crc = zlib.crc32(head)
+  yield head
+  let torrents = 0
+  let peers = 0
+  let recordBytes = 0
+  let buf = Buffer.allocUnsafe(CHUNK_BYTES)
+  let off = 0
+  const flush = (): Buffer => {
+    const out = buf.subarray(0, off)
+    crc = zlib.crc32(out, crc)
+    recordBytes += off
+    buf = Buffer.allocUnsafe(CHUNK_BYTES)
+    off = 0
+    return out
+  }
+  let sinceYield = 0
+  for (const [key, t] of store.torrents) {
+    const n4 = t.v4 === null ? 0 : t.v4.count
+    const n6 = t.v6 === null ? 0 : t.v6.count
+    const size = RECORD_HEAD_BYTES + (n4 * STRIDE_V4 + n6 * STRIDE_V6) * 4
+    if (off + size > buf.length) {
+      if (off > 0) yield flush()
+      if (size > buf.length) buf = Buffer.allocUnsafe(size)
+    }
+    buf.write(key, off, 20, 'latin1')
+    buf.writeUInt32LE(t.downloaded >>> 0, off + 20)
+    buf.writeUInt32LE(t.lastActive >>> 0, off + 24)
+    buf.writeUInt32LE(n4, off + 28)
+    buf.writeUInt32LE(n6, off + 32)
+    off += RECORD_HEAD_BYTES
+    for (const list of [t.v4, t.v6]) {
+      if (list === null || list.count === 0) continue
+      const w = list.words
+      const n = list.count * list.stride
+      for (let i = 0; i < n; i++) { buf.writeUInt32LE(w[i]!, off); off += 4 }
+    }
+    torrents++
+    peers += n4 + n6
+    if (++sinceYield === 4096) { sinceYield = 0; await yieldToLoop() }
+  }
+  if (off > 0) yield flush()
+  const tail = Buffer.alloc(TRAILER_BYTES)
+  tail.writeUInt32LE(torrents, 0)
+  tail.writeUInt32LE(peers, 4)
+  tail.writeBigUInt64LE(BigInt(recordBytes), 8)
+  tail.writeUInt32LE(crc >>> 0, 16)
+  END.copy(tail, 20)
+  yield tail
+}
+
+/** Writes the state file atomically. */
+export async function saveState (path: string, store: SwarmStore, now: number): Promise<StateSaveReport> {
+  const started = Date.now()
+  const torrents = store.torrentCount
+  const peers = store.peers
+  const bytes = await writeFileAtomic(path, encodeState(store, now), 0o600)
+  return { torrents, peers, bytes, ms: Date.now() - started }
+}
+
+/** Checks a state file's framing and checksum; throws StateFileError naming what is wrong. */
+export function verifyState (data: Buffer): { torrents: number, peers: number, savedAt: number } {
+  if (data.length < HEADER_BYTES + TRAILER_BYTES) throw new StateFileError(`too short (${data.length} bytes): truncated or not a state file`)
+  if (!data.subarray(0, 8).equals(MAGIC)) throw new StateFileError('not an otd state file (bad magic)')
+  const version = data.readUInt32LE(8)
+  if (version !== VERSION) throw new StateFileError(`unsupported state file version ${version}`)
+  const t = data.length - TRAILER_BYTES
+  if (!data.subarray(t + 20, t + 28).equals(END)) throw new StateFileError('truncated (no end marker)')
+  const recordBytes = data.readBigUInt64LE(t + 8)
+  if (recordBytes !== BigInt(t - HEADER_BYTES)) throw new StateFileError(`length mismatch: trailer says ${recordBytes} record bytes, file has ${t - HEADER_BYTES}`)
+  const crc = zlib.crc32(data.subarray(0, t))
+  if (crc !== data.readUInt32LE(t + 16)) throw new StateFileError('checksum mismatch: the file is corrupt')
+  return { torrents: data.readUInt32LE(t), peers: data.readUInt32LE(t + 4), savedAt: data.readUInt32LE(12) }
+}
+
+/**
+ * Loads a state file into `store` (merging with what is there). Peers older than the peer
+ * timeout and torrents the access lists refuse are skipped. Verification comes first and is
+ * all-or-nothing; throws StateFileError (or the read error) without touching the store.
+ */
+export function loadStateFile (path: string, store: SwarmStore, now: number, peerTimeoutSeconds: number,
+  allows: (key: string) => boolean): StateLoadReport {
+  return loadStateBuffer(readFileSync(path), store, now, peerTimeoutSeconds, allows)
+}
+
+export function isStateFile (data: Buffer): boolean {
+  return data.length >= 8 && data.subarray(0, 8).equals(MAGIC)
+}
+
+export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, peerTimeoutSeconds: number,
+  allows: (key: string) => boolean): StateLoadReport {
+  const meta = verifyState(data)
+  const end = data.length - TRAILER_BYTES
+  // Decode everything before applying anything: a record running past the end refuses the file.
+  const records: Array<{ key: string, downloaded: number, lastActive: number, words: Uint32Array, n4: number, n6: number }> = []
+  let off = HEADER_BYTES
+  let peerTotal = 0
+  while (off < end) {
+    if (off + RECORD_HEAD_BYTES > end) throw new StateFileError(`record at byte ${off} is truncated`)
+    const n4 = data.readUInt32LE(off + 28)
+    const n6 = data.readUInt32LE(off + 32)
+    const wordCount = n4 * STRIDE_V4 + n6 * STRIDE_V6
+    const next = off + RECORD_HEAD_BYTES + wordCount * 4
+    if (next > end) throw new StateFileError(`record at byte ${off} runs past the end`)
+    const words = new Uint32Array(wordCount)
+    for (let i = 0, p = off + RECORD_HEAD_BYTES; i < wordCount; i++, p += 4) words[i] = data.readUInt32LE(p)
+    records.push({ key: data.toString('latin1', off, off + 20), downloaded: data.readUInt32LE(off + 20), lastActive: data.readUInt32LE(off + 24), words, n4, n6 })
+    peerTotal += n4 + n6
+    off = next
+  }
+  if (records.length !== meta.torrents || peerTotal !== meta.peers) throw new StateFileError('trailer counts do not match the records')
+
+  const report: StateLoadReport = { torrents: 0, peers: 0, skippedTorrents: 0, expiredPeers: 0, savedAt: meta.savedAt }
+  const nowMasked = now & TIME_MASK
+  for (const r of records) {
+    if (!allows(r.key)) { report.skippedTorrents++; continue }
+    const t = store.restoreTorrent(r.key, r.lastActive, r.downloaded)
+    report.torrents++
+    let at = 0
+    for (const [family, n, s] of [[4, r.n4, STRIDE_V4], [6, r.n6, STRIDE_V6]] as const) {
+      for (let i = 0; i < n; i++, at += s) {
+        const age = (nowMasked - r.words[at + s - 1]!) & TIME_MASK
+        if (age >= peerTimeoutSeconds) { report.expiredPeers++; continue }
+        if (store.restorePeer(t, family, r.words, at)) report.peers++
+      }
+    }
+  }
+  return report
+}

@@ -1,0 +1,66 @@
+/**
+ * Prometheus text exposition (version 0.0.4) of otd's counters and gauges at `/metrics`,
+ * restricted like `/stats`. Names follow Prometheus conventions: `_total` for counters, base
+ * units (seconds, bytes).
+ */
+import type { StatsContext } from './context.js'
+
+export function renderMetrics (ctx: StatsContext): string {
+  const s = ctx.store
+  const c = ctx.counters
+  const out: string[] = []
+  const metric = (name: string, type: 'counter' | 'gauge', help: string, samples: Array<[string, number]>): void => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
+    for (const [labels, v] of samples) out.push(`${name}${labels} ${Number.isFinite(v) ? v : 0}`)
+  }
+  metric('otd_info', 'gauge', 'otd version.', [[`{version="${ctx.version}"}`, 1]])
+  metric('otd_uptime_seconds', 'gauge', 'Seconds since the tracker started.', [['', ctx.uptimeSeconds]])
+  metric('otd_requests_total', 'counter', 'Requests by protocol and action.', [
+    ['{protocol="http",action="announce"}', c.httpAnnounces],
+    ['{protocol="http",action="scrape"}', c.httpScrapes],
+    ['{protocol="http",action="fullscrape"}', c.fullScrapes],
+    ['{protocol="http",action="any"}', c.httpRequests],
+    ['{protocol="udp",action="connect"}', c.udpConnects],
+    ['{protocol="udp",action="announce"}', c.udpAnnounces],
+    ['{protocol="udp",action="scrape"}', c.udpScrapes],
+    ['{protocol="udp",action="any"}', c.udpPackets]
+  ])
+  metric('otd_http_errors_total', 'counter', 'HTTP error replies by status code.',
+    [...c.httpErrors].sort((a, b) => a[0] - b[0]).map(([code, n]) => [`{code="${code}"}`, n]))
+  metric('otd_udp_errors_total', 'counter', 'UDP packets not answered normally, by kind.', [
+    ['{kind="bad_connection_id"}', c.udpBadConnectionId],
+    ['{kind="malformed"}', c.udpDropped],
+    ['{kind="send_failed"}', c.udpSendErrors]
+  ])
+  metric('otd_access_denied_total', 'counter', 'Announces refused by the access lists.', [
+    ['{protocol="http"}', c.httpDenied], ['{protocol="udp"}', c.udpDenied]
+  ])
+  metric('otd_fullscrape_limited_total', 'counter', 'Full scrapes refused by the per-address rate limit.', [['', c.fullScrapesLimited]])
+  metric('otd_fullscrape_bytes_total', 'counter', 'Bytes of full scrapes sent (after compression).', [['', c.fullScrapeBytes]])
+  metric('otd_bytes_out_total', 'counter', 'Reply bytes sent by protocol.', [['{protocol="http"}', c.httpBytesOut], ['{protocol="udp"}', c.udpBytesOut]])
+  metric('otd_tcp_connections_total', 'counter', 'TCP connections accepted.', [['', c.tcpAccepts]])
+  metric('otd_tcp_connections_open', 'gauge', 'TCP connections open now.', [['', ctx.openConnections()]])
+  metric('otd_forwarded_requests_total', 'counter', 'Requests whose address came from a trusted X-Forwarded-For.', [['', c.httpForwarded]])
+  metric('otd_sync_peers_received_total', 'counter', 'Peers received from cluster sync.', [['', c.syncPeersReceived]])
+  metric('otd_torrents', 'gauge', 'Torrents in memory.', [['', s.torrentCount]])
+  metric('otd_peers', 'gauge', 'Peers by address family.', [['{family="ipv4"}', s.peers - s.peers6], ['{family="ipv6"}', s.peers6]])
+  metric('otd_seeders', 'gauge', 'Peers that are seeding.', [['', s.seeders]])
+  metric('otd_leechers', 'gauge', 'Peers that are not seeding.', [['', s.peers - s.seeders]])
+  metric('otd_completed_total', 'counter', 'Completed downloads counted since start.', [['', s.completed]])
+  const lists = ctx.access.names()
+  if (lists.length > 0) {
+    metric('otd_access_list_entries', 'gauge', 'Entries per access list.', lists.map((l) => [`{list="${l}"}`, ctx.access.size(l)]))
+    metric('otd_access_list_reloads_total', 'counter', 'Access-list reloads (SIGHUP, admin).', [['', ctx.access.reloads]])
+    metric('otd_access_list_reload_failures_total', 'counter', 'List files that could not be (re)loaded; the previous list was kept.', [['', ctx.access.reloadFailures]])
+  }
+  metric('otd_event_loop_delay_seconds', 'gauge', 'Event-loop delay percentiles since start.', [
+    ['{quantile="0.5"}', ctx.lagMs(50) / 1000], ['{quantile="0.99"}', ctx.lagMs(99) / 1000], ['{quantile="1"}', ctx.lagMs(100) / 1000]
+  ])
+  metric('otd_event_loop_utilization', 'gauge', 'Share of time the event loop was busy (last second or more).', [['', ctx.utilization()]])
+  const m = process.memoryUsage()
+  metric('otd_memory_bytes', 'gauge', 'Process memory by kind.', [
+    ['{kind="rss"}', m.rss], ['{kind="heap_used"}', m.heapUsed], ['{kind="heap_total"}', m.heapTotal],
+    ['{kind="external"}', m.external], ['{kind="array_buffers"}', m.arrayBuffers]
+  ])
+  return out.join('\n') + '\n'
+}
