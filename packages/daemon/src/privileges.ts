@@ -37,11 +37,14 @@ export function dropPrivileges (rootdir: string, user: string): DropReport {
     return { chdir, user: null, uid: getuid(), gid: process.getgid?.() ?? -1, ...(note !== undefined ? { note } : {}) }
   }
   if (user === 'root' || user === '0') throw new OtdError(OT_ERR_CONFIG, 'refusing to run as root: give -u an unprivileged user')
-  const gid = /^\d+$/.test(user) ? Number(user) : primaryGid(user)
+  const numeric = /^\d+$/.test(user)
+  // A numeric uid gets its passwd entry's primary group too; without an entry, the group of the same number.
+  let gid = primaryGid(user)
+  if (gid < 0 && numeric) gid = Number(user)
   try {
     if (process.setgroups !== undefined) process.setgroups(gid >= 0 ? [gid] : [])
     if (gid >= 0) process.setgid(gid)
-    process.setuid(/^\d+$/.test(user) ? Number(user) : user)
+    process.setuid(numeric ? Number(user) : user)
   } catch (err) {
     throw new OtdError(OT_ERR_CONFIG, `cannot switch to user ${user}: ${err instanceof Error ? err.message : String(err)}; refusing to keep running as root`)
   }

@@ -270,10 +270,19 @@ export function formatSettings (s: Settings): string {
   const t = s.tracker
   const d = defaultOptions()
   const out: string[] = ['# otd effective configuration' + (s.configFiles.length > 0 ? ` (from ${s.configFiles.join(', ')} and flags)` : '')]
-  const both = t.http.filter((h) => t.udp.some((u) => u.host === h.host && u.port === h.port))
-  for (const l of both) out.push(`listen.tcp_udp ${hostPortText(l)}`)
-  for (const l of t.http) if (!both.includes(l)) out.push(`listen.tcp ${hostPortText(l)}`)
-  for (const l of t.udp) if (!both.some((b) => b.host === l.host && b.port === l.port)) out.push(`listen.udp ${hostPortText(l)}`)
+  // Listeners in their order (which is the order they are bound and reported in): one HTTP and one
+  // UDP listener on the same address in step become listen.tcp_udp; read back, both lists are the same.
+  let j = 0
+  for (const h of t.http) {
+    const u = t.udp[j]
+    if (u !== undefined && u.host === h.host && u.port === h.port) {
+      out.push(`listen.tcp_udp ${hostPortText(h)}`)
+      j++
+    } else {
+      out.push(`listen.tcp ${hostPortText(h)}`)
+    }
+  }
+  for (; j < t.udp.length; j++) out.push(`listen.udp ${hostPortText(t.udp[j]!)}`)
   const kv = (k: string, v: string | number | boolean, dflt?: string | number | boolean): void => {
     out.push(`${v === dflt ? '# ' : ''}${k} ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : v}`)
   }

@@ -14,7 +14,7 @@
  *    atomically, so the change survives a reload and a restart.
  * Reloads and writes are serialised, so a reload never reads a file halfway through a write.
  */
-import { readFile } from 'node:fs/promises'
+import { chmod, readFile, stat } from 'node:fs/promises'
 import { formatAccessList, parseAccessList } from '@otd/proto'
 import type { Logger } from 'pino'
 import { writeFileAtomic } from '../fs-atomic.js'
@@ -107,30 +107,43 @@ export class AccessLists {
     return p
   }
 
-  /** (Re)reads every list file. Each list is replaced whole, or kept when its file is unusable. */
+  /**
+   * (Re)reads every list file. Each list is replaced whole, or kept when its file is unusable.
+   * All files are read and parsed first and the new lists are then swapped in together, in one
+   * turn of the event loop, so no request sees one new list with another old one.
+   */
   reload (): Promise<ListReport[]> {
     return this.serial(async () => {
-      const reports: ListReport[] = []
-      for (const l of this.lists) reports.push(await this.loadOne(l))
+      const loaded: Array<Set<string> | string> = []
+      for (const l of this.lists) loaded.push(await this.readOne(l))
+      const reports = this.lists.map((l, i) => {
+        const r = loaded[i]!
+        return typeof r === 'string' ? this.keep(l, r) : this.install(l, r)
+      })
       this.reloads++
       return reports
     })
   }
 
-  private async loadOne (l: HashList): Promise<ListReport> {
+  /** Reads and parses a list file: the new set, or why it is unusable. */
+  private async readOne (l: HashList): Promise<Set<string> | string> {
     let data: Buffer
     try {
       data = await readFile(l.file)
     } catch (err) {
-      return this.keep(l, `cannot read ${l.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+      return `cannot read ${l.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`
     }
     const parsed = parseAccessList(data)
     if (parsed.rejected > 0) {
-      return this.keep(l, `${l.file}: ${parsed.rejected} line(s) are not a 40-hex-digit info_hash` +
-        (parsed.firstRejectedLine > 0 ? ` (first: line ${parsed.firstRejectedLine})` : ''))
+      return `${l.file}: ${parsed.rejected} line(s) are not a 40-hex-digit info_hash` +
+        (parsed.firstRejectedLine > 0 ? ` (first: line ${parsed.firstRejectedLine})` : '')
     }
     const set = new Set<string>()
     for (let i = 0; i < parsed.count; i++) set.add(parsed.hashes.toString('latin1', i * 20, i * 20 + 20))
+    return set
+  }
+
+  private install (l: HashList, set: Set<string>): ListReport {
     l.set = set
     l.loadedAt = Date.now()
     this.publish(l)
@@ -175,7 +188,10 @@ export class AccessLists {
         const sorted = [...l.set].sort()
         const hashes = Buffer.allocUnsafe(sorted.length * 20)
         for (let i = 0; i < sorted.length; i++) hashes.write(sorted[i]!, i * 20, 20, 'latin1')
-        await writeFileAtomic(l.file, [Buffer.from(formatAccessList(hashes, l.set.size))])
+        // Keep the file's permissions (a private list must not become world-readable by a rewrite).
+        const mode = await stat(l.file).then((st) => st.mode & 0o777, () => 0o644)
+        await writeFileAtomic(l.file, [Buffer.from(formatAccessList(hashes, l.set.size))], mode)
+        await chmod(l.file, mode).catch(() => {}) // the umask may have narrowed it
         report.persisted = true
         this.logger.info({ list: name, file: l.file, changed, entries: l.set.size }, `access list ${name}: ${add ? 'added' : 'removed'} ${changed}, written to ${l.file}`)
       } catch (err) {

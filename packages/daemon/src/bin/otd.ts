@@ -44,6 +44,19 @@ function fail (err: unknown): never {
 for (const note of settings.notes) logger.warn(note)
 if (settings.tracker.livesyncListen !== null) logger.warn('live sync is configured but not available in this version of otd; ignored')
 
+// SIGHUP's default action ends the process: catch it from the start. One arriving before the
+// lists are loaded is replayed once start-up is done (the files may have changed after they were read).
+let started = false
+let hupPending = false
+const reload = (): void => {
+  logger.info('SIGHUP: reloading access lists')
+  tracker.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'))
+}
+process.on('SIGHUP', () => {
+  if (started) reload()
+  else if (!hupPending) { hupPending = true; logger.info('SIGHUP during start-up: the access lists are reloaded once it is done') }
+})
+
 let tracker: Tracker
 try {
   tracker = createTracker({ ...settings.tracker, logger })
@@ -91,7 +104,5 @@ const stop = (signal: string): void => {
 }
 process.on('SIGINT', () => stop('SIGINT'))
 process.on('SIGTERM', () => stop('SIGTERM'))
-process.on('SIGHUP', () => {
-  logger.info('SIGHUP: reloading access lists')
-  tracker.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'))
-})
+started = true
+if (hupPending) reload()

@@ -126,9 +126,19 @@ export class HttpHandler {
     const head = this.head
     const out = this.peerIp
     if (head.forwardedStart >= 0 && this.blessings !== null && this.blessings.size > 0 && this.blessings.may(family, ip, MAY_PROXY)) {
-      let e = head.forwardedStart
-      while (e < head.forwardedEnd && buf[e] !== 44 && buf[e] !== 32 && buf[e] !== 9) e++
-      const f = parseAddress(buf.toString('latin1', head.forwardedStart, e), out)
+      // The first element of the list; `[v6]:port` and `v4:port` lose their port.
+      let b = head.forwardedStart
+      let e = b
+      let colons = 0
+      while (e < head.forwardedEnd && buf[e] !== 44 && buf[e] !== 32 && buf[e] !== 9) { if (buf[e] === 58) colons++; e++ }
+      if (buf[b] === 91) { // '['
+        const close = buf.indexOf(93, b)
+        b++
+        if (close > 0 && close < e) e = close
+      } else if (colons === 1) {
+        e = buf.indexOf(58, b)
+      }
+      const f = parseAddress(buf.toString('latin1', b, e), out)
       if (f !== FAMILY_INVALID) { this.counters.httpForwarded++; return f }
     }
     out[0] = ip[0]!; out[1] = ip[1]!; out[2] = ip[2]!; out[3] = ip[3]!
