@@ -11,11 +11,11 @@
 import type dgram from 'node:dgram'
 import type net from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
-import { pino, type Logger } from 'pino'
+import { pino } from 'pino'
 import { AccessLists, type ListReport } from './access/access-lists.js'
 import { Blessings } from './access/blessings.js'
 import { FifoReader } from './access/fifo.js'
-import { SystemClock, type Clock } from './clock.js'
+import { SystemClock } from './clock.js'
 import { resolveOptions, type ListenSpec, type TrackerOptions } from './config.js'
 import { Counters } from './counters.js'
 import { OT_ERR_BIND, OT_ERR_CONFIG, OtdError } from './errors.js'
@@ -23,6 +23,7 @@ import { FullScrapeLimiter } from './fullscrape/limiter.js'
 import type { AdminHost, ListenerInfo } from './http/admin.js'
 import { HttpHandler } from './http/handler.js'
 import { OpsRoutes } from './http/ops.js'
+import type { TrackerParts } from './parts.js'
 import { createHttpServer, listenHttp } from './http/server.js'
 import { loadStateDumpBuffer, loadStateDumpFile, type StateDumpReport } from './state/statedump.js'
 import { encodeState, isStateFile, loadStateBuffer, loadStateFile, saveState, type StateSaveReport } from './state/statefile.js'
@@ -45,15 +46,7 @@ export interface StartReport {
   stateFile: { loaded: boolean, torrents?: number, peers?: number, error?: string } | null
 }
 
-export interface Tracker {
-  readonly options: TrackerOptions
-  readonly store: SwarmStore
-  readonly counters: Counters
-  readonly clock: Clock
-  readonly logger: Logger
-  readonly access: AccessLists
-  readonly blessings: Blessings
-  readonly stats: StatsContext
+export interface Tracker extends TrackerParts {
   /** Binds every listener; rejects (with everything released) if any cannot be bound. */
   bind (): Promise<BoundAddresses>
   /**
@@ -119,15 +112,9 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
 
   const allows = (key: string): boolean => access.allows(key)
 
+  const parts: TrackerParts = { options, store, counters, clock, logger, access, blessings, stats }
   const host: AdminHost = {
-    options,
-    store,
-    counters,
-    clock,
-    logger,
-    access,
-    blessings,
-    stats,
+    ...parts,
     limiter,
     listeners: () => listeners,
     reload: () => tracker.reload(),
@@ -257,14 +244,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
   }
 
   const tracker: Tracker = {
-    options,
-    store,
-    counters,
-    clock,
-    logger,
-    access,
-    blessings,
-    stats,
+    ...parts,
     async bind () {
       clock.start()
       try {

@@ -16,15 +16,9 @@
  */
 import type net from 'node:net'
 import { METHOD_POST, parseHashHex } from '@otd/proto'
-import type { Logger } from 'pino'
-import type { AccessLists, ListName } from '../access/access-lists.js'
-import type { Blessings } from '../access/blessings.js'
-import type { Clock } from '../clock.js'
-import type { TrackerOptions } from '../config.js'
-import type { Counters } from '../counters.js'
+import type { ListName } from '../access/access-lists.js'
 import type { FullScrapeLimiter } from '../fullscrape/limiter.js'
-import type { StatsContext } from '../stats/context.js'
-import type { SwarmStore } from '../swarm/store.js'
+import type { TrackerParts } from '../parts.js'
 import { jsonReply } from './simple-reply.js'
 
 /** Largest admin request body (a state file of a few million peers). */
@@ -33,15 +27,7 @@ export const ADMIN_MAX_BODY_BYTES = 256 * 1024 * 1024
 export interface ListenerInfo { protocol: 'http' | 'udp', address: string, port: number }
 
 /** What the operator routes need of the tracker. */
-export interface AdminHost {
-  readonly options: TrackerOptions
-  readonly store: SwarmStore
-  readonly counters: Counters
-  readonly clock: Clock
-  readonly logger: Logger
-  readonly access: AccessLists
-  readonly blessings: Blessings
-  readonly stats: StatsContext
+export interface AdminHost extends TrackerParts {
   readonly limiter: FullScrapeLimiter
   listeners (): ListenerInfo[]
   reload (): Promise<unknown>

@@ -78,7 +78,6 @@ export class OpsRoutes {
       const wait = h.limiter.check(address, h.clock.seconds)
       if (wait > 0) {
         h.counters.fullScrapesLimited++
-        h.counters.httpError(429)
         return simpleReply({
           status: 429,
           contentType: 'text/plain',

@@ -29,7 +29,7 @@ const RECORD_HEAD_BYTES = 36
 const CHUNK_BYTES = 1 << 20
 
 export interface StateSaveReport { torrents: number, peers: number, bytes: number, ms: number }
-export interface StateLoadReport { torrents: number, peers: number, skippedTorrents: number, expiredPeers: number, savedAt: number }
+export interface StateLoadReport { torrents: number, peers: number, skippedTorrents: number, expiredTorrents: number, expiredPeers: number, savedAt: number }
 
 export class StateFileError extends Error {}
 
@@ -150,17 +150,25 @@ export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, p
   }
   if (records.length !== meta.torrents || peerTotal !== meta.peers) throw new StateFileError('trailer counts do not match the records')
 
-  const report: StateLoadReport = { torrents: 0, peers: 0, skippedTorrents: 0, expiredPeers: 0, savedAt: meta.savedAt }
+  const report: StateLoadReport = { torrents: 0, peers: 0, skippedTorrents: 0, expiredTorrents: 0, expiredPeers: 0, savedAt: meta.savedAt }
+  // Torrents the cleaner would drop at once (idle past the torrent timeout) are not restored.
+  const torrentExpiry = store.limits.torrentTimeoutSeconds + store.limits.peerTimeoutSeconds
   const nowMasked = now & TIME_MASK
+  // Peer times are stored modulo 2^24 s: also check each peer's age at the save plus the time since
+  // then, so a file older than 2^24 s does not make its peers look fresh again.
+  const sinceSave = now - meta.savedAt
+  const savedMasked = meta.savedAt & TIME_MASK
   for (const r of records) {
     if (!allows(r.key)) { report.skippedTorrents++; continue }
+    if (now - r.lastActive >= torrentExpiry) { report.expiredTorrents++; report.expiredPeers += r.n4 + r.n6; continue }
     const t = store.restoreTorrent(r.key, r.lastActive, r.downloaded)
     report.torrents++
     let at = 0
     for (const [family, n, s] of [[4, r.n4, STRIDE_V4], [6, r.n6, STRIDE_V6]] as const) {
       for (let i = 0; i < n; i++, at += s) {
-        const age = (nowMasked - r.words[at + s - 1]!) & TIME_MASK
-        if (age >= peerTimeoutSeconds) { report.expiredPeers++; continue }
+        const word = r.words[at + s - 1]!
+        const age = (nowMasked - word) & TIME_MASK
+        if (age >= peerTimeoutSeconds || sinceSave + ((savedMasked - word) & TIME_MASK) >= peerTimeoutSeconds) { report.expiredPeers++; continue }
         if (store.restorePeer(t, family, r.words, at)) report.peers++
       }
     }
