@@ -1,6 +1,7 @@
 // Starts an otd tracker in-process on 127.0.0.1 and ::1 (port 0, HTTP and UDP)
 // and exposes the four bound endpoints.
 
+import { after } from 'node:test'
 import { createTracker, ManualClock } from '../../src/index.js'
 import type { Endpoint } from './http-raw.js'
 
@@ -56,5 +57,19 @@ export async function startTracker(
     close: async () => {
       await tracker.close()
     },
+  }
+}
+
+/**
+ * A starter for the trackers of one test file: each call starts one (see startTracker), and all
+ * of them are closed when the file's tests are done.
+ */
+export function trackerPool(): (extra?: Partial<TrackerOptions>, manualClock?: boolean) => Promise<Fixture> {
+  const fixtures: Fixture[] = []
+  after(async () => { await Promise.all(fixtures.map((f) => f.close())) })
+  return async (extra = {}, manualClock = false) => {
+    const f = await startTracker(extra, { manualClock })
+    fixtures.push(f)
+    return f
   }
 }

@@ -3,22 +3,16 @@
 // Accept-Encoding negotiation with q-values (gzip, zstd, identity), and the per-address rate limit.
 
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import { MAY_FULLSCRAPE, MAY_STAT } from '../../src/config.js'
-import { CLOCK_START, startTracker } from '../helpers/fixture.js'
-import type { Fixture, TrackerOptions } from '../helpers/fixture.js'
+import { CLOCK_START, trackerPool } from '../helpers/fixture.js'
+import type { Fixture } from '../helpers/fixture.js'
 import type { Endpoint } from '../helpers/http-raw.js'
 import { assertSortedUnique, hdr, parseBenFullScrape, parseOpsReply, request, sendRaw } from '../helpers/ops-http.js'
 import type { OpsReply } from '../helpers/ops-http.js'
 import { announce, scrape, testHash } from '../helpers/tracker-client.js'
 
-const fixtures: Fixture[] = []
-async function fresh (extra: Partial<TrackerOptions> = {}, manualClock = false): Promise<Fixture> {
-  const f = await startTracker(extra, { manualClock })
-  fixtures.push(f)
-  return f
-}
-after(async () => { await Promise.all(fixtures.map((f) => f.close())) })
+const fresh = trackerPool()
 
 interface Counts { hash: Buffer, s: number, l: number, d: number }
 

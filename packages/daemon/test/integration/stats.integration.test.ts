@@ -3,11 +3,11 @@
 // access.stats_path and access.stats (restricted to blessed addresses).
 
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import { MAY_ADMIN, MAY_STAT } from '../../src/config.js'
 import { STATS_MODES } from '../../src/stats/stats.js'
-import { startTracker } from '../helpers/fixture.js'
-import type { Fixture, TrackerOptions } from '../helpers/fixture.js'
+import { trackerPool } from '../helpers/fixture.js'
+import type { Fixture } from '../helpers/fixture.js'
 import { REPLY_404, exchange, pctAll } from '../helpers/http-raw.js'
 import type { Endpoint } from '../helpers/http-raw.js'
 import { getText, hdr, parseBenFullScrape, request, sendRaw } from '../helpers/ops-http.js'
@@ -16,13 +16,7 @@ import { UdpClient } from '../helpers/udp-raw.js'
 
 const REPLY_403 = 'HTTP/1.0 403 Access Denied\r\nContent-Type: text/html\r\nContent-Length: 29\r\n\r\n<title>Access Denied</title>\n'
 
-const fixtures: Fixture[] = []
-async function fresh (extra: Partial<TrackerOptions> = {}, manualClock = false): Promise<Fixture> {
-  const f = await startTracker(extra, { manualClock })
-  fixtures.push(f)
-  return f
-}
-after(async () => { await Promise.all(fixtures.map((f) => f.close())) })
+const fresh = trackerPool()
 
 const hex = (h: Buffer): string => h.toString('hex').toUpperCase()
 
