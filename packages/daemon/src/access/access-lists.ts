@@ -15,7 +15,7 @@
  * Reloads and writes are serialised, so a reload never reads a file halfway through a write.
  */
 import { chmod, readFile, stat } from 'node:fs/promises'
-import { formatAccessList, parseAccessList } from '@otd/proto'
+import { parseAccessList } from '@otd/proto'
 import type { Logger } from 'pino'
 import { writeFileAtomic } from '../fs-atomic.js'
 
@@ -183,17 +183,21 @@ export class AccessLists {
         if (add && !had) { l.set.add(k); changed++ } else if (!add && had) { l.set.delete(k); changed++ }
       }
       const report: ChangeReport = { list: name, changed, unchanged: keys.length - changed, entries: l.set.size, persisted: false }
-      if (changed === 0) { report.persisted = true; return report }
       try {
-        const sorted = [...l.set].sort()
-        const hashes = Buffer.allocUnsafe(sorted.length * 20)
-        for (let i = 0; i < sorted.length; i++) hashes.write(sorted[i]!, i * 20, 20, 'latin1')
-        // Keep the file's permissions (a private list must not become world-readable by a rewrite).
-        const mode = await stat(l.file).then((st) => st.mode & 0o777, () => 0o644)
-        await writeFileAtomic(l.file, [Buffer.from(formatAccessList(hashes, l.set.size))], mode)
-        await chmod(l.file, mode).catch(() => {}) // the umask may have narrowed it
+        // Patch the file rather than regenerate it: comments, names after hashes and the order
+        // of lines stay as the operator wrote them; removed hashes lose their line, added ones
+        // are appended.
+        let text = ''
+        try { text = await readFile(l.file, 'latin1') } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err }
+        const patched = patchListText(text, keys.map((k) => Buffer.from(k, 'latin1').toString('hex')), add)
+        if (patched !== text) {
+          // Keep the file's permissions (a private list must not become world-readable by a rewrite).
+          const mode = await stat(l.file).then((st) => st.mode & 0o777, () => 0o644)
+          await writeFileAtomic(l.file, [Buffer.from(patched, 'latin1')], mode)
+          await chmod(l.file, mode).catch(() => {}) // the umask may have narrowed it
+          this.logger.info({ list: name, file: l.file, changed, entries: l.set.size }, `access list ${name}: ${add ? 'added' : 'removed'} ${changed}, written to ${l.file}`)
+        }
         report.persisted = true
-        this.logger.info({ list: name, file: l.file, changed, entries: l.set.size }, `access list ${name}: ${add ? 'added' : 'removed'} ${changed}, written to ${l.file}`)
       } catch (err) {
         report.error = `cannot write ${l.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`
         this.logger.error({ list: name, file: l.file }, `${report.error}; the change applies in memory only`)
@@ -201,4 +205,29 @@ export class AccessLists {
       return report
     })
   }
+}
+
+const HEX = /^[0-9a-fA-F]{40}(?![0-9a-fA-F])/
+
+/**
+ * A list file's text with `hexes` (lowercase) added or removed: lines are kept as written
+ * except the lines of removed hashes; hashes to add that have no line yet are appended.
+ */
+export function patchListText (text: string, hexes: readonly string[], add: boolean): string {
+  const wanted = new Set(hexes)
+  const lines = text === '' ? [] : text.split('\n')
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
+  const out: string[] = []
+  const present = new Set<string>()
+  for (const line of lines) {
+    const m = HEX.exec(line)
+    if (m !== null) {
+      const hex = m[0].toLowerCase()
+      if (!add && wanted.has(hex)) continue
+      present.add(hex)
+    }
+    out.push(line)
+  }
+  if (add) for (const hex of hexes) if (!present.has(hex)) { out.push(hex); present.add(hex) }
+  return out.length === 0 ? '' : out.join('\n') + '\n'
 }

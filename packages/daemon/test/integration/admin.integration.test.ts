@@ -116,7 +116,8 @@ describe('list, add, remove, check, reload', () => {
     assert.deepEqual(r.body, { list: 'white', changed: 3, unchanged: 1, entries: 4, persisted: true })
     const expected = [W0, a, b, c].map(hex).sort()
     assert.deepEqual(await whiteEntries(), expected)
-    assert.equal(readFileSync(whitePath, 'latin1'), expected.map((h) => h + '\n').join(''), 'the list file holds the new list')
+    // The file is patched: existing lines stay first, new hashes are appended in request order.
+    assert.equal(readFileSync(whitePath, 'latin1'), [W0, a, b, c].map((h) => hex(h) + '\n').join(''), 'the list file holds the new list')
     assert.deepEqual(readdirSync(dir).sort(), ['black', 'otd.conf', 'white'], 'no temporary file is left behind')
     for (const h of [a, b, c]) await announce(f.http4, { infoHash: h, port: 8002 })
   })
@@ -327,7 +328,7 @@ describe('the real command: dual-stack listener, -A, privilege drop', () => {
         const r = await json('127.0.0.3', 'POST', '/otd/access/white/add', hex(h), ep4)
         assert.equal(r.status, 200, JSON.stringify(r.body))
         assert.equal(r.body.persisted, true)
-        assert.equal(readFileSync(list, 'latin1'), [W0, h].map(hex).sort().map((x) => x + '\n').join(''))
+        assert.equal(readFileSync(list, 'latin1'), [W0, h].map(hex).map((x) => x + '\n').join(''))
         assert.deepEqual(readdirSync(d), ['white'], 'no temporary file is left behind')
         await announce(ep4, { infoHash: h, port: 8102 })
         await announce(ep6, { infoHash: h, port: 8103 })

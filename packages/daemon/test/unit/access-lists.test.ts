@@ -234,7 +234,7 @@ describe('reload', () => {
 })
 
 describe('change (admin endpoint): in memory and written back atomically', () => {
-  test('add and remove rewrite the file in the list format; no temporary file is left', async () => {
+  test('add and remove patch the file: comments and names stay, removed lines go, new hashes are appended; no temporary file is left', async () => {
     const d = dir()
     const p = join(d, 'white')
     writeFileSync(p, `# hand-written\n${H1} comment\n`)
@@ -242,18 +242,32 @@ describe('change (admin endpoint): in memory and written back atomically', () =>
     await a.reload()
     const r = await a.change('white', true, [key(H2), key(H1), key(H3)])
     assert.deepEqual(r, { list: 'white', changed: 2, unchanged: 1, entries: 3, persisted: true })
-    assert.equal(readFileSync(p, 'latin1'), [H1, H2, H3].map((h) => h + '\n').join(''))
+    assert.equal(readFileSync(p, 'latin1'), `# hand-written\n${H1} comment\n${H2}\n${H3}\n`)
     assert.deepEqual(readdirSync(d), ['white'])
     assert.equal(a.allows(key(H3)), true)
 
     const r2 = await a.change('white', false, [key(H1), key(H4.toLowerCase())])
     assert.deepEqual(r2, { list: 'white', changed: 1, unchanged: 1, entries: 2, persisted: true })
-    assert.equal(readFileSync(p, 'latin1'), `${H2}\n${H3}\n`)
+    assert.equal(readFileSync(p, 'latin1'), `# hand-written\n${H2}\n${H3}\n`)
     assert.equal(a.allows(key(H1)), false)
     // The written file reloads to the same list.
     const [again] = await a.reload()
     assert.equal(again?.ok, true)
     assert.deepEqual(a.entries('white'), [H2, H3])
+  })
+
+  test('a hash in memory only (from a FIFO) is written to the file when the admin adds it; an uppercase line is removed by its lowercase hash', async () => {
+    const d = dir()
+    const p = join(d, 'white')
+    writeFileSync(p, `${H1.toUpperCase()}  Upper case\n`)
+    const a = new AccessLists(p, '', silent)
+    await a.reload()
+    a.applyDynamic(key(H2), true)
+    const r = await a.change('white', true, [key(H2)])
+    assert.deepEqual(r, { list: 'white', changed: 0, unchanged: 1, entries: 2, persisted: true })
+    assert.equal(readFileSync(p, 'latin1'), `${H1.toUpperCase()}  Upper case\n${H2}\n`)
+    await a.change('white', false, [key(H1)])
+    assert.equal(readFileSync(p, 'latin1'), `${H2}\n`)
   })
 
   test('the rewrite keeps the file\'s permissions (a private list stays private, a shared one stays writable)', async () => {
