@@ -1,7 +1,7 @@
 /**
  * Tracker configuration: one typed object with one source of defaults. Units are in the names.
  */
-import { parseNet } from '@otd/proto'
+import { FAMILY_INVALID, FAMILY_V4, parseAddress, parseNet } from '@otd/proto'
 import type { Logger } from 'pino'
 import type { Clock } from './clock.js'
 
@@ -78,8 +78,24 @@ export interface TrackerOptions {
   stateFile: string
   /** How often the state file is rewritten while running (seconds; 0: only at shutdown). Default 300. */
   stateFileIntervalSeconds: number
-  /** Live sync (reference §10.2) listen address, or null. */
+  /**
+   * Live sync over multicast (reference §10.2): the interface address and port, or null for none.
+   * Packets are received on `0.0.0.0:port` in {@link livesyncGroup} joined on that interface
+   * (`0.0.0.0` or `::`: the default interface) and sent to the group on the same port.
+   */
   livesyncListen: ListenSpec | null
+  /** Multicast group of live sync (IPv4). Default `224.0.23.5`, opentracker's. */
+  livesyncGroup: string
+  /** Authenticated unicast live sync: where to receive packets from the other nodes, or null. */
+  livesyncUnicastListen: ListenSpec | null
+  /** Authenticated unicast live sync: the other nodes' receive addresses. */
+  livesyncPeers: ListenSpec[]
+  /** Shared key of authenticated live sync, hex (16 to 64 bytes); '' for none. Needed by unicast live sync. */
+  livesyncKey: string
+  /** Buffered live-sync records go out at least this often (opentracker: 15 s). Default 15000. */
+  livesyncFlushMs: number
+  /** `GET /sync` exports own peers that announced (or stopped) within this many seconds. Default 300. */
+  syncWindowSeconds: number
   /** Clock (tests inject a ManualClock). */
   clock?: Clock
   /** pino logger; silent when absent. */
@@ -115,7 +131,13 @@ export function defaultOptions (): TrackerOptions {
     externalIp: false,
     stateFile: '',
     stateFileIntervalSeconds: 300,
-    livesyncListen: null
+    livesyncListen: null,
+    livesyncGroup: '224.0.23.5',
+    livesyncUnicastListen: null,
+    livesyncPeers: [],
+    livesyncKey: '',
+    livesyncFlushMs: 15_000,
+    syncWindowSeconds: 300
   }
 }
 
@@ -125,7 +147,7 @@ export function resolveOptions (user: Partial<TrackerOptions> = {}): TrackerOpti
   const positive: Array<keyof TrackerOptions> = [
     'announceIntervalSeconds', 'numwantMax', 'scrapeMaxHashes', 'peerTimeoutSeconds',
     'torrentTimeoutSeconds', 'cleanPassSeconds', 'httpIdleTimeoutSeconds', 'httpMaxRequestBytes',
-    'udpConnectionIdMaxAgeSeconds'
+    'udpConnectionIdMaxAgeSeconds', 'livesyncFlushMs', 'syncWindowSeconds'
   ]
   for (const k of positive) {
     const v = o[k]
@@ -152,5 +174,27 @@ export function resolveOptions (user: Partial<TrackerOptions> = {}): TrackerOpti
     if (!Number.isInteger(b.perms) || b.perms <= 0 || b.perms > MAY_ALL) throw new Error(`invalid permissions for ${b.net}`)
   }
   if (o.blessed.length > 1024) throw new Error('at most 1024 blessed addresses')
+  checkLivesync(o)
   return o
+}
+
+const scratch = new Uint32Array(4)
+
+function checkLivesync (o: TrackerOptions): void {
+  const listens = [o.livesyncListen, o.livesyncUnicastListen, ...o.livesyncPeers]
+  for (const l of listens) {
+    if (l !== null && (typeof l.host !== 'string' || parseAddress(l.host, scratch) === FAMILY_INVALID || !Number.isInteger(l.port) || l.port < 0 || l.port > 65535)) {
+      throw new Error(`invalid live sync address ${JSON.stringify(l)}`)
+    }
+  }
+  for (const p of o.livesyncPeers) if (p.port === 0) throw new Error(`live sync peer ${p.host} needs a port`)
+  if (parseAddress(o.livesyncGroup, scratch) !== FAMILY_V4 || scratch[0]! >>> 28 !== 14) {
+    throw new Error(`invalid livesyncGroup ${JSON.stringify(o.livesyncGroup)} (an IPv4 multicast address, 224.0.0.0/4)`)
+  }
+  if (o.livesyncKey !== '' && (!/^(?:[0-9a-fA-F]{2}){16,64}$/.test(o.livesyncKey))) {
+    throw new Error('invalid livesyncKey: 32 to 128 hex digits (16 to 64 bytes) are required')
+  }
+  if ((o.livesyncUnicastListen !== null || o.livesyncPeers.length > 0) && o.livesyncKey === '') {
+    throw new Error('unicast live sync needs a shared key (livesync.unicast.key or livesync.unicast.key_file)')
+  }
 }

@@ -31,6 +31,30 @@ export class Counters {
   udpBytesOut = 0
   /** Peers received from cluster sync (livesync records and /sync changesets). */
   syncPeersReceived = 0
+  /** Received sync records by outcome (sync/apply.ts): added, updated, removed, unchanged, refused by the access lists, too old. */
+  syncAdded = 0
+  syncUpdated = 0
+  syncRemoved = 0
+  syncUnchanged = 0
+  syncDenied = 0
+  syncExpired = 0
+  /** `GET /sync` exports answered, and the peer records (live and stopped) they carried. */
+  syncExports = 0
+  syncExportedPeers = 0
+  /** `/sync` imports applied, and those refused as malformed (400, nothing applied). */
+  syncImports = 0
+  syncImportsRejected = 0
+  /** Live-sync packets received and sent (one multicast or one unicast datagram each), and records sent. */
+  syncLivePacketsIn = 0
+  syncLivePacketsOut = 0
+  syncLiveRecordsOut = 0
+  syncLiveSendErrors = 0
+  /** Live-sync packets dropped: malformed, plain from an address without MAY_LIVESYNC (or authenticated without a key), bad MAC, stale or replayed, our own. */
+  syncLiveMalformed = 0
+  syncLiveUnauthorized = 0
+  syncLiveForged = 0
+  syncLiveReplayed = 0
+  syncLiveOwn = 0
   /** Requests whose address came from a trusted proxy's X-Forwarded-For. */
   httpForwarded = 0
 

@@ -10,6 +10,7 @@ import type { TrackerOptions } from './config.js'
 import type { Counters } from './counters.js'
 import type { StatsContext } from './stats/context.js'
 import type { SwarmStore } from './swarm/store.js'
+import type { ClusterSync } from './sync/cluster.js'
 
 export interface TrackerParts {
   readonly options: TrackerOptions
@@ -20,4 +21,6 @@ export interface TrackerParts {
   readonly access: AccessLists
   readonly blessings: Blessings
   readonly stats: StatsContext
+  /** Cluster sync: `/sync` and live sync (sync/cluster.ts). */
+  readonly sync: ClusterSync
 }

@@ -6,7 +6,7 @@
  * line, never a silent skip. `--print-config` prints the result in the same `key value` format.
  */
 import { readFileSync } from 'node:fs'
-import { FAMILY_INVALID, formatNet, parseAddress, parseNet } from '@otd/proto'
+import { FAMILY_INVALID, FAMILY_V4, formatNet, parseAddress, parseNet } from '@otd/proto'
 import {
   DEFAULT_PORT, MAY_ADMIN, MAY_ALL, MAY_FULLSCRAPE, MAY_LIVESYNC, MAY_PROXY, MAY_STAT, MAY_SYNC, defaultOptions,
   type Blessing, type ListenSpec, type TrackerOptions
@@ -31,13 +31,15 @@ export interface Settings {
   currentIp: string
   /** Keys that are accepted for compatibility but have no effect in otd, with why. */
   notes: string[]
+  /** `livesync.unicast.key_file`: where the live sync key was read from ('' when given inline or not at all). */
+  livesyncKeyFile: string
 }
 
 export function newSettings (): Settings {
   const tracker = defaultOptions()
   tracker.http = []
   tracker.udp = []
-  return { tracker, rootdir: '', user: 'nobody', logLevel: 'info', loadStateDumps: [], configFiles: [], currentIp: '::', notes: [] }
+  return { tracker, rootdir: '', user: 'nobody', logLevel: 'info', loadStateDumps: [], configFiles: [], currentIp: '::', notes: [], livesyncKeyFile: '' }
 }
 
 /** After all flags and files: with nothing bound, bind TCP and UDP 6969 on the current address (opentracker). */
@@ -130,6 +132,12 @@ function path (set: (s: Settings, v: string) => void): Apply {
   }
 }
 
+const flushSeconds: Apply = (s, v) => {
+  if (!/^\d{1,6}$/.test(v) || Number(v) < 1) return 'a whole number of seconds >= 1 is required'
+  s.tracker.livesyncFlushMs = Number(v) * 1000
+  return null
+}
+
 /** Every key otd understands, in the order --print-config prints them. */
 export const SETTING_KEYS: Record<string, { apply: Apply, help: string }> = {
   'listen.tcp_udp': { apply: listen(true, true), help: 'ip[:port]: serve HTTP and UDP (repeatable)' },
@@ -187,6 +195,59 @@ export const SETTING_KEYS: Record<string, { apply: Apply, help: string }> = {
     help: 'ip[:port]: live sync interface (default port 9696)'
   },
   'livesync.cluster.node_ip': { apply: bless(MAY_LIVESYNC), help: 'ip[/bits]: live sync packets accepted from here' },
+  'livesync.cluster.group': {
+    apply: (s, v) => {
+      if (parseAddress(v, scratch) !== FAMILY_V4 || scratch[0]! >>> 28 !== 14) return 'an IPv4 multicast address (224.0.0.0/4) is required'
+      s.tracker.livesyncGroup = v
+      return null
+    },
+    help: 'ip: live sync multicast group (default 224.0.23.5)'
+  },
+  'livesync.unicast.listen': {
+    apply: (s, v) => {
+      if (s.tracker.livesyncUnicastListen !== null) return 'livesync.unicast.listen may be given only once'
+      const spec = parseHostPort(v, LIVESYNC_PORT)
+      if (spec === null) return 'ip[:port] is required'
+      s.tracker.livesyncUnicastListen = spec
+      return null
+    },
+    help: 'ip[:port]: receive authenticated live sync packets here (default port 9696)'
+  },
+  'livesync.unicast.peer': {
+    apply: (s, v) => {
+      const spec = parseHostPort(v, LIVESYNC_PORT)
+      if (spec === null || spec.port === 0) return 'ip[:port] of another node is required'
+      s.tracker.livesyncPeers.push(spec)
+      return null
+    },
+    help: 'ip[:port]: send authenticated live sync packets to this node (repeatable)'
+  },
+  'livesync.unicast.key': {
+    apply: (s, v) => {
+      if (!/^(?:[0-9a-fA-F]{2}){16,64}$/.test(v)) return '32 to 128 hex digits (a 16 to 64-byte key) are required'
+      s.tracker.livesyncKey = v.toLowerCase()
+      s.livesyncKeyFile = ''
+      return null
+    },
+    help: 'hex: shared key of authenticated live sync (prefer livesync.unicast.key_file)'
+  },
+  'livesync.unicast.key_file': {
+    apply: (s, v) => {
+      if (v === '') return 'a path is required'
+      let text: string
+      try {
+        text = readFileSync(v, 'latin1').trim()
+      } catch (err) {
+        return `cannot read ${v}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`
+      }
+      if (!/^(?:[0-9a-fA-F]{2}){16,64}$/.test(text)) return `${v} must hold 32 to 128 hex digits (a 16 to 64-byte key)`
+      s.tracker.livesyncKey = text.toLowerCase()
+      s.livesyncKeyFile = v
+      return null
+    },
+    help: 'file: read the live sync key (hex) from this file at start-up'
+  },
+  'livesync.flush_interval': { apply: flushSeconds, help: 'seconds: buffered live sync records go out at least this often (default 15)' },
   'batchsync.cluster.admin_ip': { apply: bless(MAY_SYNC), help: 'ip[/bits]: may use /sync' },
   'tracker.interval': { apply: seconds('announceIntervalSeconds', 1), help: 'seconds: base announce interval (default 1800)' },
   'tracker.interval_jitter': { apply: seconds('announceIntervalJitterSeconds', 0), help: 'seconds: spread of the interval (default 360)' },
@@ -298,6 +359,12 @@ export function formatSettings (s: Settings): string {
   kv('access.stats_path', t.statsPath, d.statsPath)
   kv('access.fullscrape_interval', t.fullScrapeIntervalSeconds, d.fullScrapeIntervalSeconds)
   if (t.livesyncListen !== null) kv('livesync.cluster.listen', hostPortText(t.livesyncListen))
+  kv('livesync.cluster.group', t.livesyncGroup, d.livesyncGroup)
+  if (t.livesyncUnicastListen !== null) kv('livesync.unicast.listen', hostPortText(t.livesyncUnicastListen))
+  for (const p of t.livesyncPeers) kv('livesync.unicast.peer', hostPortText(p))
+  if (s.livesyncKeyFile !== '') kv('livesync.unicast.key_file', s.livesyncKeyFile)
+  else if (t.livesyncKey !== '') kv('livesync.unicast.key', t.livesyncKey)
+  if (t.livesyncFlushMs % 1000 === 0) kv('livesync.flush_interval', t.livesyncFlushMs / 1000, d.livesyncFlushMs / 1000)
   kv('tracker.interval', t.announceIntervalSeconds, d.announceIntervalSeconds)
   kv('tracker.interval_jitter', t.announceIntervalJitterSeconds, d.announceIntervalJitterSeconds)
   kv('tracker.numwant', t.numwantDefault, d.numwantDefault)

@@ -29,6 +29,7 @@ import { loadStateDumpBuffer, loadStateDumpFile, type StateDumpReport } from './
 import { encodeState, isStateFile, loadStateBuffer, loadStateFile, saveState, type StateSaveReport } from './state/statefile.js'
 import { StatsContext } from './stats/context.js'
 import { SwarmStore } from './swarm/store.js'
+import { ClusterSync } from './sync/cluster.js'
 import { ConnectionIds } from './udp/connection-id.js'
 import { UdpHandler } from './udp/handler.js'
 import { bindUdp, udpAddress, type BoundAddress } from './udp/server.js'
@@ -112,7 +113,8 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
 
   const allows = (key: string): boolean => access.allows(key)
 
-  const parts: TrackerParts = { options, store, counters, clock, logger, access, blessings, stats }
+  const sync = new ClusterSync({ options, store, counters, access, blessings, clock, logger, trackerId: stats.trackerId, onFatal: (err) => onFatal(err) })
+  const parts: TrackerParts = { options, store, counters, clock, logger, access, blessings, stats, sync }
   const host: AdminHost = {
     ...parts,
     limiter,
@@ -181,6 +183,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       bound.udp.push(a)
       listeners.push({ protocol: 'udp', address: a.address, port: a.port })
     }
+    await sync.bind()
     return bound
   }
 
@@ -261,6 +264,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       openFifos()
       const stateFile = restoreStateFile()
       stats.start()
+      sync.start()
       // Clean in one-second slices so a full pass over all torrents takes cleanPassSeconds.
       sweepTimer = setInterval(() => {
         store.sweepSlice(Math.ceil(store.torrentCount / options.cleanPassSeconds) + 1)
@@ -315,6 +319,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       stopTimers()
       for (const s of connections) s.destroy()
       await Promise.all([
+        sync.close(),
         ...servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
         ...sockets.map((s) => new Promise<void>((resolve) => { try { s.close(() => resolve()) } catch { resolve() } }))
       ])

@@ -42,7 +42,6 @@ function fail (err: unknown): never {
 }
 
 for (const note of settings.notes) logger.warn(note)
-if (settings.tracker.livesyncListen !== null) logger.warn('live sync is configured but not available in this version of otd; ignored')
 
 // SIGHUP's default action ends the process: catch it from the start. One arriving before the
 // lists are loaded is replayed once start-up is done (the files may have changed after they were read).

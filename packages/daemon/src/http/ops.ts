@@ -64,7 +64,7 @@ export class OpsRoutes {
         return (socket, rest) => { void handleAdmin(h, buf.toString('latin1', head.pathStart, head.pathEnd), query, head.method, head.contentLength, socket, rest) }
       case ROUTE_SYNC:
         if ((this.perms(family, ip) & MAY_SYNC) === 0) return 403
-        return 404
+        return (socket, rest) => { h.sync.handle(head.method, query, head.contentLength, socket, rest) }
       default:
         return 404
     }

@@ -42,6 +42,22 @@ export function renderMetrics (ctx: StatsContext): string {
   metric('otd_tcp_connections_open', 'gauge', 'TCP connections open now.', [['', ctx.openConnections()]])
   metric('otd_forwarded_requests_total', 'counter', 'Requests whose address came from a trusted X-Forwarded-For.', [['', c.httpForwarded]])
   metric('otd_sync_peers_received_total', 'counter', 'Peers received from cluster sync.', [['', c.syncPeersReceived]])
+  metric('otd_sync_received_records_total', 'counter', 'Received sync records (live sync and /sync imports) by what they did.', [
+    ['{outcome="added"}', c.syncAdded], ['{outcome="updated"}', c.syncUpdated], ['{outcome="removed"}', c.syncRemoved],
+    ['{outcome="unchanged"}', c.syncUnchanged], ['{outcome="denied"}', c.syncDenied], ['{outcome="expired"}', c.syncExpired]
+  ])
+  metric('otd_sync_exports_total', 'counter', 'GET /sync changesets served.', [['', c.syncExports]])
+  metric('otd_sync_exported_peers_total', 'counter', 'Peer records (live and stopped) in served changesets.', [['', c.syncExportedPeers]])
+  metric('otd_sync_imports_total', 'counter', '/sync imports by result (rejected: malformed, nothing applied).', [
+    ['{result="applied"}', c.syncImports], ['{result="rejected"}', c.syncImportsRejected]
+  ])
+  metric('otd_sync_livesync_packets_total', 'counter', 'Live-sync datagrams by direction.', [['{direction="in"}', c.syncLivePacketsIn], ['{direction="out"}', c.syncLivePacketsOut]])
+  metric('otd_sync_livesync_records_sent_total', 'counter', 'Live-sync peer records sent (each once per packet, however many destinations).', [['', c.syncLiveRecordsOut]])
+  metric('otd_sync_livesync_send_errors_total', 'counter', 'Live-sync datagrams the kernel refused.', [['', c.syncLiveSendErrors]])
+  metric('otd_sync_livesync_dropped_total', 'counter', 'Live-sync datagrams dropped, by reason.', [
+    ['{reason="malformed"}', c.syncLiveMalformed], ['{reason="unauthorized"}', c.syncLiveUnauthorized], ['{reason="forged"}', c.syncLiveForged],
+    ['{reason="replayed"}', c.syncLiveReplayed], ['{reason="own"}', c.syncLiveOwn]
+  ])
   metric('otd_torrents', 'gauge', 'Torrents in memory.', [['', s.torrentCount]])
   metric('otd_peers', 'gauge', 'Peers by address family.', [['{family="ipv4"}', s.peers - s.peers6], ['{family="ipv6"}', s.peers6]])
   metric('otd_seeders', 'gauge', 'Peers that are seeding.', [['', s.seeders]])

@@ -159,8 +159,21 @@ export function answerStats (p: StatsParams, ctx: StatsContext): StatsAnswer {
         : text(mrtg(ctx, s.completed, 0, `opentracker, ${t > 0 ? Math.floor(s.completed * 3600 / t) : s.completed} completed/h.`))
     case 'syncs':
       return asJson
-        ? json({ mode: 'syncs', received: c.syncPeersReceived, uptime: t })
-        : text(mrtg(ctx, c.syncPeersReceived, 0, `opentracker connections, ${perSecond(c.syncPeersReceived, t)} conns/s :: 0 success/s.`))
+        ? json({
+          mode: 'syncs',
+          received: c.syncPeersReceived,
+          outcomes: { added: c.syncAdded, updated: c.syncUpdated, removed: c.syncRemoved, unchanged: c.syncUnchanged, denied: c.syncDenied, expired: c.syncExpired },
+          batch: { exports: c.syncExports, exported_peers: c.syncExportedPeers, imports: c.syncImports, rejected: c.syncImportsRejected },
+          livesync: {
+            packets_in: c.syncLivePacketsIn,
+            packets_out: c.syncLivePacketsOut,
+            records_out: c.syncLiveRecordsOut,
+            send_errors: c.syncLiveSendErrors,
+            dropped: { malformed: c.syncLiveMalformed, unauthorized: c.syncLiveUnauthorized, forged: c.syncLiveForged, replayed: c.syncLiveReplayed, own: c.syncLiveOwn }
+          },
+          uptime: t
+        })
+        : text(mrtg(ctx, c.syncPeersReceived, c.syncLiveRecordsOut, `opentracker connections, ${perSecond(c.syncPeersReceived, t)} conns/s :: ${perSecond(c.syncLiveRecordsOut, t)} success/s.`))
     case 'herr': {
       if (asJson) return json({ mode: 'herr', errors: Object.fromEntries([...c.httpErrors].sort((a, b) => a[0] - b[0])) })
       return text(httpErrorRows(ctx).map(([label, n]) => `${label} ${n}\n`).join(''))

@@ -34,6 +34,18 @@ export class Torrent {
   get seeders (): number { return (this.v4 === null ? 0 : this.v4.seeders) + (this.v6 === null ? 0 : this.v6.seeders) }
 }
 
+/**
+ * What cluster sync (sync/) is told about this node's own peers. The store calls it only when
+ * sync is on ({@link SwarmStore.syncTap} is null otherwise), and only for the announces live sync
+ * sends (reference §10.2), so a plain announce pays one null check.
+ */
+export interface SyncTap {
+  /** A new peer, a re-announce more than 10 minutes after the previous one, or a newly completed download. */
+  announced (key: string, family: number, ip: Uint32Array, port: number, flags: number): void
+  /** event=stopped, told before the lookup, so also for peers and torrents this node does not know. */
+  stopped (key: string, family: number, ip: Uint32Array, port: number): void
+}
+
 export interface StoreLimits {
   peerTimeoutSeconds: number
   torrentTimeoutSeconds: number
@@ -57,6 +69,9 @@ export class SwarmStore {
   /** Set by {@link announce}: the requester's list and index in it (for excluding it from replies). */
   selfList: PeerList | null = null
   selfIndex = -1
+
+  /** Cluster sync's observer of own announces and stops; null when sync is off. */
+  syncTap: SyncTap | null = null
 
   private sweepIterator: MapIterator<[string, Torrent]> | null = null
 
@@ -92,13 +107,15 @@ export class SwarmStore {
       const minutes = (((time - word) & TIME_MASK) / 60) | 0
       if (minutes < 45) this.renew[minutes]!++
       flags |= old & FLAG_COMPLETED
-      if ((flags & FLAG_COMPLETED) !== 0 && (old & FLAG_COMPLETED) === 0) { t.downloaded++; this.completed++ }
+      const newlyCompleted = (flags & FLAG_COMPLETED) !== 0 && (old & FLAG_COMPLETED) === 0
+      if (newlyCompleted) { t.downloaded++; this.completed++ }
       if ((flags & FLAG_SEEDING) !== (old & FLAG_SEEDING)) {
         const d = (flags & FLAG_SEEDING) !== 0 ? 1 : -1
         list.seeders += d
         this.seeders += d
       }
       list.words[at] = ((flags << 24) | time) >>> 0
+      if (this.syncTap !== null && (minutes > 10 || newlyCompleted)) this.syncTap.announced(key, family, ip, port, flags)
     } else {
       idx = -idx - 1
       insertPeerAt(list, idx, ip, port, ((flags << 24) | time) >>> 0)
@@ -106,6 +123,7 @@ export class SwarmStore {
       if (family !== 4) this.peers6++
       if ((flags & FLAG_SEEDING) !== 0) this.seeders++
       if ((flags & FLAG_COMPLETED) !== 0) { t.downloaded++; this.completed++ }
+      if (this.syncTap !== null) this.syncTap.announced(key, family, ip, port, flags)
     }
     this.selfList = list
     this.selfIndex = idx
@@ -114,6 +132,7 @@ export class SwarmStore {
 
   /** Removes ip:port from a torrent (event=stopped). Returns the torrent, or undefined if unknown. */
   stop (key: string, family: number, ip: Uint32Array, port: number): Torrent | undefined {
+    if (this.syncTap !== null) this.syncTap.stopped(key, family, ip, port)
     const t = this.torrents.get(key)
     if (t === undefined) return undefined
     t.lastActive = this.clock.seconds

@@ -92,10 +92,11 @@ describe('-f with every opentracker key (reference §2.2)', () => {
     assert.ok([...otd.http, ...otd.udp].every((e) => e.port > 0))
   })
 
-  test('listen.udp.workers and livesync.cluster.listen are accepted with a warning', () => {
+  test('listen.udp.workers is accepted with a warning; livesync.cluster.listen starts live sync', () => {
     const warnings = otd.proc.logs.filter((l) => l.level === 40).map((l) => l.msg)
     assert.ok(warnings.some((m) => /listen\.udp\.workers has no effect/.test(m)), JSON.stringify(warnings))
-    assert.ok(warnings.some((m) => /live sync is configured but not available/.test(m)), JSON.stringify(warnings))
+    const infos = otd.proc.logs.filter((l) => l.level === 30).map((l) => l.msg)
+    assert.ok(infos.some((m) => /^live sync: multicast 0\.0\.0\.0:9696, group 224\.0\.23\.5/.test(m)), JSON.stringify(infos))
   })
 
   test('tracker.rootdir: the working directory', { skip: process.platform !== 'linux' }, () => {
@@ -165,10 +166,12 @@ describe('-f with every opentracker key (reference §2.2)', () => {
     assert.ok(!peers.includes('10.1.2.4:6205'), JSON.stringify(peers))
   })
 
-  test('batchsync.cluster.admin_ip (otd): /sync is refused to others, known to it', async () => {
+  test('batchsync.cluster.admin_ip (otd): /sync is refused to others, served to it', async () => {
     const http4 = ep(otd.http, 'IPv4')
     assert.equal((await exchangeFrom(http4, '127.0.0.1', 'GET /sync HTTP/1.0\r\n\r\n')).status, 403)
-    assert.equal((await exchangeFrom(http4, '127.0.0.10', 'GET /sync HTTP/1.0\r\n\r\n')).status, 404)
+    const res = await exchangeFrom(http4, '127.0.0.10', 'GET /sync HTTP/1.0\r\n\r\n')
+    assert.equal(res.status, 200)
+    assert.match(res.body.toString('latin1'), /^d4:syncd/)
   })
 })
 
