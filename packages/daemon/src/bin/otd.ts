@@ -86,21 +86,27 @@ try {
 }
 
 let stopping = false
+/** Logging must never stand between a signal and the exit: a closed stdout (EPIPE) throws. */
+const say = (level: 'info' | 'warn' | 'error', msg: string, obj: object = {}): void => {
+  try { logger[level](obj, msg) } catch { /* the log is gone; shut down anyway */ }
+}
 const stop = (signal: string): void => {
   if (stopping) {
-    logger.warn(`${signal} again: exiting now`)
+    say('warn', `${signal} again: exiting now`)
     process.exit(1)
   }
   stopping = true
-  logger.info(`${signal}: finishing replies in flight and shutting down`)
+  say('info', `${signal}: finishing replies in flight and shutting down`)
   tracker.shutdown(4000).then(() => {
-    logger.info('stopped')
+    say('info', 'stopped')
     process.exit(0)
   }, (err: unknown) => {
-    logger.error({ err }, 'shutdown failed')
+    say('error', 'shutdown failed', { err })
     process.exit(1)
   })
 }
+// A reader of our stdout that went away must not turn every later log line into an exception.
+process.stdout.on('error', () => {})
 process.on('SIGINT', () => stop('SIGINT'))
 process.on('SIGTERM', () => stop('SIGTERM'))
 started = true
