@@ -19,6 +19,7 @@ import { METHOD_POST, parseHashHex } from '@otd/proto'
 import type { ListName } from '../access/access-lists.js'
 import type { FullScrapeLimiter } from '../fullscrape/limiter.js'
 import type { TrackerParts } from '../parts.js'
+import { HttpStatusError, readBody } from './body.js'
 import { jsonReply } from './simple-reply.js'
 
 /** Largest admin request body (a state file of a few million peers). */
@@ -37,28 +38,7 @@ export interface AdminHost extends TrackerParts {
   restoreState (data: Buffer): unknown
 }
 
-class HttpError extends Error {
-  constructor (readonly status: number, message: string) { super(message) }
-}
 
-function readBody (socket: net.Socket, rest: Buffer, length: number): Promise<Buffer> {
-  if (length <= rest.length) return Promise.resolve(rest.subarray(0, length))
-  return new Promise((resolve, reject) => {
-    const parts = [rest]
-    let have = rest.length
-    const onData = (chunk: Buffer): void => {
-      parts.push(chunk)
-      have += chunk.length
-      if (have >= length) { cleanup(); resolve(Buffer.concat(parts).subarray(0, length)) }
-    }
-    const onEnd = (): void => { cleanup(); reject(new HttpError(400, `request body ended after ${have} of ${length} bytes`)) }
-    const cleanup = (): void => { socket.off('data', onData); socket.off('end', onEnd); socket.off('close', onEnd) }
-    socket.on('data', onData)
-    socket.on('end', onEnd)
-    socket.on('close', onEnd)
-    socket.resume()
-  })
-}
 
 /** Hashes from a body or query values: 40 hex digits each; anything else is reported back. */
 export function parseHashList (text: string): { keys: string[], invalid: string[] } {
@@ -86,7 +66,7 @@ function queryValues (query: string, name: string): string[] {
 function listName (s: string | undefined): ListName {
   if (s === 'white' || s === 'whitelist') return 'white'
   if (s === 'black' || s === 'blacklist') return 'black'
-  throw new HttpError(404, `no such list ${JSON.stringify(s)}: use white or black`)
+  throw new HttpStatusError(404, `no such list ${JSON.stringify(s)}: use white or black`)
 }
 
 function status (h: AdminHost): Record<string, unknown> {
@@ -126,7 +106,7 @@ function status (h: AdminHost): Record<string, unknown> {
 async function route (h: AdminHost, parts: string[], query: string, post: boolean, body: () => Promise<Buffer>, socket: net.Socket): Promise<Buffer | null> {
   const [first, second, third] = parts
   const expect = (method: 'GET' | 'POST'): void => {
-    if (post !== (method === 'POST')) throw new HttpError(405, `${parts.join('/')} needs ${method}`)
+    if (post !== (method === 'POST')) throw new HttpStatusError(405, `${parts.join('/')} needs ${method}`)
   }
   switch (first) {
     case 'status':
@@ -143,7 +123,7 @@ async function route (h: AdminHost, parts: string[], query: string, post: boolea
       if (second === 'check') {
         const { keys, invalid } = parseHashList([...queryValues(query, 'info_hash'), ...queryValues(query, 'hash')].join(' ') +
           (post ? ' ' + (await body()).toString('latin1') : ''))
-        if (invalid.length > 0) throw new HttpError(400, `not a 40-hex-digit info_hash: ${invalid.join(', ')}`)
+        if (invalid.length > 0) throw new HttpStatusError(400, `not a 40-hex-digit info_hash: ${invalid.join(', ')}`)
         return jsonReply(200, {
           results: keys.map((k) => ({
             info_hash: Buffer.from(k, 'latin1').toString('hex'),
@@ -155,7 +135,7 @@ async function route (h: AdminHost, parts: string[], query: string, post: boolea
         })
       }
       const name = listName(second)
-      if (h.access.file(name) === null) throw new HttpError(409, `no ${name} list is configured (start otd with -${name === 'white' ? 'w' : 'b'} FILE)`)
+      if (h.access.file(name) === null) throw new HttpStatusError(409, `no ${name} list is configured (start otd with -${name === 'white' ? 'w' : 'b'} FILE)`)
       if (third === undefined) {
         expect('GET')
         const entries = h.access.entries(name)
@@ -165,11 +145,11 @@ async function route (h: AdminHost, parts: string[], query: string, post: boolea
         }
         return jsonReply(200, { list: name, file: h.access.file(name), entries })
       }
-      if (third !== 'add' && third !== 'remove') throw new HttpError(404, `unknown access action ${JSON.stringify(third)}: add or remove`)
+      if (third !== 'add' && third !== 'remove') throw new HttpStatusError(404, `unknown access action ${JSON.stringify(third)}: add or remove`)
       expect('POST')
       const { keys, invalid } = parseHashList((await body()).toString('latin1') + ' ' + queryValues(query, 'info_hash').join(' '))
-      if (invalid.length > 0) throw new HttpError(400, `not a 40-hex-digit info_hash: ${invalid.slice(0, 10).join(', ')}${invalid.length > 10 ? ` (and ${invalid.length - 10} more)` : ''}; nothing changed`)
-      if (keys.length === 0) throw new HttpError(400, 'no info_hash given')
+      if (invalid.length > 0) throw new HttpStatusError(400, `not a 40-hex-digit info_hash: ${invalid.slice(0, 10).join(', ')}${invalid.length > 10 ? ` (and ${invalid.length - 10} more)` : ''}; nothing changed`)
+      if (keys.length === 0) throw new HttpStatusError(400, 'no info_hash given')
       const report = await h.access.change(name, third === 'add', keys)
       return jsonReply(report.persisted ? 200 : 500, report)
     }
@@ -186,12 +166,12 @@ async function route (h: AdminHost, parts: string[], query: string, post: boolea
       try {
         return jsonReply(200, { restored: h.restoreState(await body()) })
       } catch (err) {
-        if (err instanceof HttpError) throw err
-        throw new HttpError(400, err instanceof Error ? err.message : String(err))
+        if (err instanceof HttpStatusError) throw err
+        throw new HttpStatusError(400, err instanceof Error ? err.message : String(err))
       }
     }
   }
-  throw new HttpError(404, `unknown admin path /otd/${parts.join('/')}; see docs/admin.md`)
+  throw new HttpStatusError(404, `unknown admin path /otd/${parts.join('/')}; see docs/admin.md`)
 }
 
 export async function handleAdmin (h: AdminHost, path: string, query: string, method: number, contentLength: number,
@@ -199,13 +179,13 @@ export async function handleAdmin (h: AdminHost, path: string, query: string, me
   const post = method === METHOD_POST
   let reply: Buffer | null
   try {
-    if (contentLength === -2) throw new HttpError(400, 'malformed Content-Length')
-    if (contentLength > ADMIN_MAX_BODY_BYTES) throw new HttpError(413, `request body over ${ADMIN_MAX_BODY_BYTES} bytes`)
+    if (contentLength === -2) throw new HttpStatusError(400, 'malformed Content-Length')
+    if (contentLength > ADMIN_MAX_BODY_BYTES) throw new HttpStatusError(413, `request body over ${ADMIN_MAX_BODY_BYTES} bytes`)
     const body = (): Promise<Buffer> => readBody(socket, rest, Math.max(0, contentLength))
     const parts = path.split('/').slice(1).filter((p) => p !== '')
     reply = await route(h, parts, query, post, body, socket)
   } catch (err) {
-    if (err instanceof HttpError) {
+    if (err instanceof HttpStatusError) {
       reply = jsonReply(err.status, { error: err.message })
       h.counters.httpError(err.status)
     } else {

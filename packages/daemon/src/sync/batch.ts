@@ -14,6 +14,7 @@
 import type net from 'node:net'
 import { METHOD_GET, METHOD_POST, decodeChangeset, decodeChangesets, percentDecode, type ChangesetTorrent } from '@otd/proto'
 import type { Counters } from '../counters.js'
+import { HttpStatusError, readBody } from '../http/body.js'
 import { simpleReply } from '../http/simple-reply.js'
 import { ApplyCounts, type SyncApplier } from './apply.js'
 import type { ExportResult } from './export.js'
@@ -31,31 +32,9 @@ export interface BatchHost {
   exportPeers (windowSeconds: number): Promise<ExportResult>
 }
 
-class SyncHttpError extends Error {
-  constructor (readonly status: number, message: string) { super(message) }
-}
 
 function reply (status: number, body: string | Buffer, headers = '', contentType = 'text/plain'): Buffer {
   return simpleReply({ status, contentType, body, keepAlive: false, extraHeaders: headers })
-}
-
-function readBody (socket: net.Socket, rest: Buffer, length: number): Promise<Buffer> {
-  if (length <= rest.length) return Promise.resolve(rest.subarray(0, length))
-  return new Promise((resolve, reject) => {
-    const parts = [rest]
-    let have = rest.length
-    const onData = (chunk: Buffer): void => {
-      parts.push(chunk)
-      have += chunk.length
-      if (have >= length) { cleanup(); resolve(Buffer.concat(parts).subarray(0, length)) }
-    }
-    const onEnd = (): void => { cleanup(); reject(new SyncHttpError(400, `request body ended after ${have} of ${length} bytes`)) }
-    const cleanup = (): void => { socket.off('data', onData); socket.off('end', onEnd); socket.off('close', onEnd) }
-    socket.on('data', onData)
-    socket.on('end', onEnd)
-    socket.on('close', onEnd)
-    socket.resume()
-  })
 }
 
 /** `name=value` pairs of a query whose name is `name`, values still percent-encoded (latin1). */
@@ -92,15 +71,15 @@ function imported (h: BatchHost, counts: ApplyCounts): Buffer {
 
 async function route (h: BatchHost, method: number, query: string, contentLength: number, socket: net.Socket, rest: Buffer): Promise<Buffer> {
   if (method === METHOD_POST) {
-    if (contentLength === -2) throw new SyncHttpError(400, 'malformed Content-Length')
-    if (contentLength < 0) throw new SyncHttpError(411, 'POST /sync needs a Content-Length')
-    if (contentLength > SYNC_MAX_BODY_BYTES) throw new SyncHttpError(413, `request body over ${SYNC_MAX_BODY_BYTES} bytes`)
+    if (contentLength === -2) throw new HttpStatusError(400, 'malformed Content-Length')
+    if (contentLength < 0) throw new HttpStatusError(411, 'POST /sync needs a Content-Length')
+    if (contentLength > SYNC_MAX_BODY_BYTES) throw new HttpStatusError(413, `request body over ${SYNC_MAX_BODY_BYTES} bytes`)
     const body = await readBody(socket, rest, contentLength)
     const r = decodeChangesets(body)
-    if (!r.ok) throw new SyncHttpError(400, `nothing imported: ${r.error}`)
+    if (!r.ok) throw new HttpStatusError(400, `nothing imported: ${r.error}`)
     return imported(h, applyAll(h, r.changesets.map((c) => ({ buf: body, torrents: c.torrents }))))
   }
-  if (method !== METHOD_GET) throw new SyncHttpError(405, '/sync takes GET or POST')
+  if (method !== METHOD_GET) throw new HttpStatusError(405, '/sync takes GET or POST')
   const changesets = rawValues(query, 'changeset')
   if (changesets.length > 0) {
     const batches: Batch[] = []
@@ -108,11 +87,11 @@ async function route (h: BatchHost, method: number, query: string, contentLength
       const raw = Buffer.from(changesets[i]!, 'latin1')
       const buf = Buffer.allocUnsafe(raw.length)
       const n = percentDecode(raw, 0, raw.length, buf, 0, buf.length)
-      if (n < 0) throw new SyncHttpError(400, `nothing imported: changeset ${i + 1}: bad percent-encoding`)
+      if (n < 0) throw new HttpStatusError(400, `nothing imported: changeset ${i + 1}: bad percent-encoding`)
       const data = buf.subarray(0, n)
       const r = decodeChangeset(data)
-      if (!r.ok) throw new SyncHttpError(400, `nothing imported: changeset ${i + 1}: ${r.error}`)
-      if (r.end !== data.length) throw new SyncHttpError(400, `nothing imported: changeset ${i + 1}: trailing bytes at offset ${r.end}`)
+      if (!r.ok) throw new HttpStatusError(400, `nothing imported: changeset ${i + 1}: ${r.error}`)
+      if (r.end !== data.length) throw new HttpStatusError(400, `nothing imported: changeset ${i + 1}: trailing bytes at offset ${r.end}`)
       batches.push({ buf: data, torrents: r.torrents })
     }
     return imported(h, applyAll(h, batches))
@@ -120,7 +99,7 @@ async function route (h: BatchHost, method: number, query: string, contentLength
   let window = h.defaultWindowSeconds
   const since = rawValues(query, 'since')[0]
   if (since !== undefined) {
-    if (!/^\d{1,9}$/.test(since)) throw new SyncHttpError(400, `since must be a number of seconds, not ${JSON.stringify(since.slice(0, 20))}`)
+    if (!/^\d{1,9}$/.test(since)) throw new HttpStatusError(400, `since must be a number of seconds, not ${JSON.stringify(since.slice(0, 20))}`)
     window = Math.max(1, Math.min(Number(since), h.maxWindowSeconds))
   }
   const r = await h.exportPeers(window)
@@ -137,7 +116,7 @@ export async function handleSync (h: BatchHost, method: number, query: string, c
   try {
     out = await route(h, method, query, contentLength, socket, rest)
   } catch (err) {
-    const status = err instanceof SyncHttpError ? err.status : 500
+    const status = err instanceof HttpStatusError ? err.status : 500
     if (status === 400 && (err as Error).message.startsWith('nothing imported')) h.counters.syncImportsRejected++
     h.counters.httpError(status)
     out = reply(status, (err instanceof Error ? err.message : String(err)) + '\n')
