@@ -101,6 +101,16 @@ export function formatAccessList (hashes: Buffer, count: number): string {
 }
 
 /** Parses exactly 40 hex digits (either case) into a 20-byte info hash, or returns null. */
+/**
+ * The hash a single access-list line carries, by the file rule above (40 hex digits first, the
+ * next character, if any, not a hex digit), or null. For line-at-a-time readers (FIFOs, patching
+ * a list file) so that they accept exactly what {@link parseAccessList} accepts.
+ */
+export function accessListLineHash (line: string): Buffer | null {
+  if (line.length > 40 && hexDigit(line.charCodeAt(40)) >= 0) return null
+  return parseHashHex(line.length === 40 ? line : line.slice(0, 40))
+}
+
 export function parseHashHex (text: string): Buffer | null {
   if (text.length !== 40) return null
   const out = Buffer.allocUnsafe(20)

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { formatAccessList, parseAccessList, parseHashHex } from '../src/index.js'
+import { accessListLineHash, formatAccessList, parseAccessList, parseHashHex } from '../src/index.js'
 import { int, mulberry32, pick, randomBytes, randomFrom } from './prng.js'
 
 const A = '0123456789abcdef0123456789abcdef01234567'
@@ -148,5 +148,30 @@ describe('parseHashHex', () => {
       if (h !== null) assert.equal(h.toString('hex'), s.toLowerCase())
       else assert.ok(s.length !== 40 || !/^[0-9a-fA-F]{40}$/.test(s))
     }
+  })
+})
+
+describe('accessListLineHash: one line, the file rule', () => {
+  const H = '0123456789abcdefABCDEF0123456789abcdef01'
+  it('accepts exactly what parseAccessList accepts, line by line', () => {
+    const rnd = mulberry32(4711)
+    const alphabet = ['0', 'a', 'F', 'g', ' ', '#', '\r', '\t', 'z']
+    for (let n = 0; n < 3000; n++) {
+      const base = rnd() < 0.7 ? H.slice(0, 40 - int(rnd, 0, 2)) : ''
+      let line = base
+      for (let k = int(rnd, 0, 4); k > 0; k--) line += pick(rnd, alphabet)
+      const whole = parseAccessList(Buffer.from(line, 'latin1'))
+      const one = accessListLineHash(line)
+      assert.equal(one === null, whole.count === 0, JSON.stringify(line))
+      if (one !== null) assert.deepEqual(one, whole.hashes.subarray(0, 20))
+    }
+  })
+  it('examples', () => {
+    assert.equal(accessListLineHash(H)?.toString('hex'), H.toLowerCase())
+    assert.equal(accessListLineHash(`${H} comment`)?.toString('hex'), H.toLowerCase())
+    assert.equal(accessListLineHash(`${H}\r`)?.toString('hex'), H.toLowerCase())
+    assert.equal(accessListLineHash(`${H}0`), null)
+    assert.equal(accessListLineHash(` ${H}`), null)
+    assert.equal(accessListLineHash(H.slice(1)), null)
   })
 })

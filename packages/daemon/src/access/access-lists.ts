@@ -15,7 +15,7 @@
  * Reloads and writes are serialised, so a reload never reads a file halfway through a write.
  */
 import { chmod, readFile, stat } from 'node:fs/promises'
-import { parseAccessList } from '@otd/proto'
+import { accessListLineHash, parseAccessList } from '@otd/proto'
 import type { Logger } from 'pino'
 import { writeFileAtomic } from '../fs-atomic.js'
 
@@ -207,8 +207,6 @@ export class AccessLists {
   }
 }
 
-const HEX = /^[0-9a-fA-F]{40}(?![0-9a-fA-F])/
-
 /**
  * A list file's text with `hexes` (lowercase) added or removed: lines are kept as written
  * except the lines of removed hashes; hashes to add that have no line yet are appended.
@@ -220,9 +218,9 @@ export function patchListText (text: string, hexes: readonly string[], add: bool
   const out: string[] = []
   const present = new Set<string>()
   for (const line of lines) {
-    const m = HEX.exec(line)
-    if (m !== null) {
-      const hex = m[0].toLowerCase()
+    const hash = accessListLineHash(line)
+    if (hash !== null) {
+      const hex = hash.toString('hex')
       if (!add && wanted.has(hex)) continue
       present.add(hex)
     }

@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process'
 import { constants, lstatSync, openSync } from 'node:fs'
 import net from 'node:net'
-import { parseHashHex } from '@otd/proto'
+import { accessListLineHash } from '@otd/proto'
 import type { Logger } from 'pino'
 import { OT_ERR_CONFIG, OtdError } from '../errors.js'
 
@@ -78,10 +78,8 @@ export class FifoReader {
   private line (line: string): void {
     if (line.trim() === '') return
     this.counters.lines++
-    const hex = line.slice(0, 40)
-    const next = line.charCodeAt(40)
-    const hash = parseHashHex(hex)
-    if (hash === null || (next >= 48 && next <= 57) || (next >= 65 && next <= 70) || (next >= 97 && next <= 102)) {
+    const hash = accessListLineHash(line)
+    if (hash === null) {
       this.counters.rejected++
       this.logger.warn({ path: this.path }, `FIFO ${this.path}: ignored a line that does not start with a 40-hex-digit info_hash`)
       return
