@@ -20,6 +20,7 @@ import type { ListName } from '../access/access-lists.js'
 import type { FullScrapeLimiter } from '../fullscrape/limiter.js'
 import type { TrackerParts } from '../parts.js'
 import { HttpStatusError, readBody } from './body.js'
+import { queryValues } from './query-params.js'
 import { jsonReply } from './simple-reply.js'
 
 /** Largest admin request body (a state file of a few million peers). */
@@ -51,16 +52,6 @@ export function parseHashList (text: string): { keys: string[], invalid: string[
     else keys.push(h.toString('latin1'))
   }
   return { keys, invalid }
-}
-
-function queryValues (query: string, name: string): string[] {
-  const out: string[] = []
-  for (const part of query.split('&')) {
-    const eq = part.indexOf('=')
-    if (eq < 0 || part.slice(0, eq) !== name) continue
-    try { out.push(decodeURIComponent(part.slice(eq + 1))) } catch { out.push(part.slice(eq + 1)) }
-  }
-  return out
 }
 
 function listName (s: string | undefined): ListName {

@@ -111,8 +111,7 @@ export class HttpHandler {
         this.replyStart = 0
         this.replyEnd = r.length
         this.close = this.ops.close
-        const status = r[9]! * 100 + r[10]! * 10 + r[11]! - 5328 // the 3 status digits ('0' * 111 = 5328)
-        if (status !== 200) this.counters.httpError(status)
+        if (this.ops.status !== 200) this.counters.httpError(this.ops.status)
       }
     }
   }

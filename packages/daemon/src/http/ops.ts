@@ -25,8 +25,9 @@ import { jsonReply, simpleReply } from './simple-reply.js'
 export type Deferred = (socket: net.Socket, rest: Buffer) => void
 
 export class OpsRoutes {
-  /** Whether the connection closes after a {@link handle} that returned a buffer. */
+  /** Whether the connection closes after a {@link handle} that returned a buffer, and that reply's status. */
   close = true
+  status = 200
   constructor (private readonly host: AdminHost) {}
 
   private perms (family: number, ip: Uint32Array): number {
@@ -40,13 +41,14 @@ export class OpsRoutes {
   handle (route: number, buf: Buffer, head: HttpRequestHead, family: number, ip: Uint32Array): Buffer | Deferred | number {
     const h = this.host
     this.close = !head.keepAlive
+    this.status = 200
     const query = head.queryStart < 0 ? '' : buf.toString('latin1', head.queryStart, head.queryEnd)
     switch (route) {
       case ROUTE_STATS: {
         if (!this.statsAllowed(family, ip)) return 403
         const answer = answerStats(parseStatsQuery(query), h.stats)
         if (answer.kind === 'reply') {
-          if (answer.status !== 200) return simpleReply({ status: answer.status, contentType: 'text/plain', body: answer.body, keepAlive: false })
+          if (answer.status !== 200) return this.error(answer.status, simpleReply({ status: answer.status, contentType: 'text/plain', body: answer.body, keepAlive: false }))
           return simpleReply({ status: 200, contentType: answer.contentType, body: answer.body, keepAlive: !this.close })
         }
         return this.fullScrape(buf, head, family, ip, answer.format, answer.json)
@@ -58,8 +60,7 @@ export class OpsRoutes {
         return simpleReply({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: renderMetrics(h.stats), keepAlive: !this.close })
       case ROUTE_ADMIN:
         if ((this.perms(family, ip) & MAY_ADMIN) === 0) {
-          this.close = true
-          return jsonReply(403, { error: 'this address may not use the admin endpoint (bless it with -A or access.admin)' })
+          return this.error(403, jsonReply(403, { error: 'this address may not use the admin endpoint (bless it with -A or access.admin)' }))
         }
         return (socket, rest) => { void handleAdmin(h, buf.toString('latin1', head.pathStart, head.pathEnd), query, head.method, head.contentLength, socket, rest) }
       case ROUTE_SYNC:
@@ -70,6 +71,13 @@ export class OpsRoutes {
     }
   }
 
+  /** An error reply: the connection closes after it. */
+  private error (status: number, reply: Buffer): Buffer {
+    this.status = status
+    this.close = true
+    return reply
+  }
+
   private fullScrape (buf: Buffer, head: HttpRequestHead, family: number, ip: Uint32Array, format: number, json: boolean): Buffer | Deferred {
     const h = this.host
     this.close = true
@@ -78,13 +86,13 @@ export class OpsRoutes {
       const wait = h.limiter.check(address, h.clock.seconds)
       if (wait > 0) {
         h.counters.fullScrapesLimited++
-        return simpleReply({
+        return this.error(429, simpleReply({
           status: 429,
           contentType: 'text/plain',
           body: `one full scrape per ${h.limiter.intervalSeconds} s per address; retry in ${wait} s\n`,
           keepAlive: false,
           extraHeaders: `Retry-After: ${wait}\r\n`
-        })
+        }))
       }
     }
     const r: FullScrapeRequest = {

@@ -9,6 +9,7 @@
  *  - `tpbs` without `format` is a bencoded full scrape instead of a request that never completes.
  */
 import { SCRAPE_FORMAT_BEN, SCRAPE_FORMAT_STATEDUMP, parseScrapeFormat } from '@otd/proto'
+import { queryPairs } from '../http/query-params.js'
 import type { StatsContext } from './context.js'
 
 export type StatsAnswer =
@@ -24,12 +25,7 @@ export interface StatsParams {
 /** Decodes the stats query (`mode`, `format`; `info_hash` is noted, everything else skipped). */
 export function parseStatsQuery (query: string): StatsParams {
   const p: StatsParams = { mode: 'peer', format: '', hasInfoHash: false }
-  if (query === '') return p
-  for (const part of query.split('&')) {
-    const eq = part.indexOf('=')
-    const k = eq < 0 ? part : part.slice(0, eq)
-    let v = eq < 0 ? '' : part.slice(eq + 1)
-    try { v = decodeURIComponent(v) } catch { v = '\u0000' }
+  for (const [k, v] of queryPairs(query, '\u0000')) {
     if (k === 'mode') p.mode = v
     else if (k === 'format') p.format = v
     else if (k === 'info_hash') p.hasInfoHash = true
