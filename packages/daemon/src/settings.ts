@@ -93,13 +93,17 @@ function parseBool (v: string): boolean | null {
 
 type Apply = (s: Settings, value: string) => string | null
 
-function seconds (field: keyof TrackerOptions, min: number): Apply {
+/** A whole number (at most `digits` digits, at least `min`) of `unit` for a numeric tracker option. */
+function integer (field: keyof TrackerOptions, min: number, unit: string, digits = 9): Apply {
+  const re = new RegExp(`^\\d{1,${digits}}$`)
   return (s, v) => {
-    if (!/^\d{1,9}$/.test(v) || Number(v) < min) return `a whole number of seconds >= ${min} is required`
+    if (!re.test(v) || Number(v) < min) return `a whole number of ${unit} >= ${min} is required`
     ;(s.tracker as unknown as Record<string, number>)[field] = Number(v)
     return null
   }
 }
+
+const seconds = (field: keyof TrackerOptions, min: number): Apply => integer(field, min, 'seconds')
 
 function bless (perms: number, restrictsStats = false): Apply {
   return (s, v) => {
@@ -252,15 +256,15 @@ export const SETTING_KEYS: Record<string, { apply: Apply, help: string }> = {
   'tracker.interval': { apply: seconds('announceIntervalSeconds', 1), help: 'seconds: base announce interval (default 1800)' },
   'tracker.interval_jitter': { apply: seconds('announceIntervalJitterSeconds', 0), help: 'seconds: spread of the interval (default 360)' },
   'tracker.numwant': {
-    apply: (s, v) => { if (!/^\d{1,4}$/.test(v)) return 'a number is required'; s.tracker.numwantDefault = Number(v); return null },
+    apply: integer('numwantDefault', 0, 'peers', 4),
     help: 'N: peers returned when the client does not say (default 50)'
   },
   'tracker.numwant_max': {
-    apply: (s, v) => { if (!/^\d{1,4}$/.test(v) || Number(v) < 1) return 'a number >= 1 is required'; s.tracker.numwantMax = Number(v); return null },
+    apply: integer('numwantMax', 1, 'peers', 4),
     help: 'N: most peers in one HTTP reply (default 200)'
   },
   'tracker.scrape_max_hashes': {
-    apply: (s, v) => { if (!/^\d{1,4}$/.test(v) || Number(v) < 1) return 'a number >= 1 is required'; s.tracker.scrapeMaxHashes = Number(v); return null },
+    apply: integer('scrapeMaxHashes', 1, 'info_hashes', 4),
     help: 'N: most info_hashes in one HTTP scrape (default 64)'
   },
   'tracker.peer_timeout': { apply: seconds('peerTimeoutSeconds', 1), help: 'seconds: peers expire after this (default 2700)' },
@@ -274,7 +278,7 @@ export const SETTING_KEYS: Record<string, { apply: Apply, help: string }> = {
   'tracker.statefile_interval': { apply: seconds('stateFileIntervalSeconds', 0), help: 'seconds: also write the state file this often (0: only on exit; default 300)' },
   'tracker.statedump_load': { apply: path((s, v) => { s.loadStateDumps.push(v) }), help: 'file: load an opentracker statedump after start (-l)' },
   'http.idle_timeout': { apply: seconds('httpIdleTimeoutSeconds', 1), help: 'seconds: idle connections closed after this (default 30)' },
-  'http.max_request_bytes': { apply: seconds('httpMaxRequestBytes', 256), help: 'bytes: largest request head (default 8192)' },
+  'http.max_request_bytes': { apply: integer('httpMaxRequestBytes', 256, 'bytes'), help: 'bytes: largest request head (default 8192)' },
   'udp.connection_id_max_age': { apply: seconds('udpConnectionIdMaxAgeSeconds', 120), help: 'seconds: connection ids accepted this long (default 300)' },
   'log.level': {
     apply: (s, v) => { if (!LOG_LEVELS.includes(v)) return `one of ${LOG_LEVELS.join(', ')} is required`; s.logLevel = v; return null },
