@@ -193,7 +193,8 @@ export class SwarmStore {
     const v6 = family !== 4
     const s = v6 ? STRIDE_V6 : STRIDE_V4
     const list = v6 ? (t.v6 ?? (t.v6 = new PeerList(STRIDE_V6))) : (t.v4 ?? (t.v4 = new PeerList(STRIDE_V4)))
-    const ip = words.subarray(at, at + s - 2)
+    const ip = restoreIp
+    for (let k = 0; k < s - 2; k++) ip[k] = words[at + k]!
     const port = words[at + s - 2]!
     const idx = findPeer(list, ip, port)
     if (idx >= 0) return false
@@ -262,6 +263,8 @@ export function peerKey (family: number, ip: ArrayLike<number>, port: number): s
 }
 
 const keyIp = new Uint32Array(4)
+/** restorePeer's address words (sync imports call it per record: no view allocated each time). */
+const restoreIp = new Uint32Array(4)
 
 /** Drops remembered peer_ids of peers that are gone. */
 function prunePeerIds (t: Torrent): void {
