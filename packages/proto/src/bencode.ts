@@ -1,11 +1,16 @@
 /**
- * General-purpose bencoding, through the `bencode` package: for sync changesets, state files and
- * tests. The hot replies are written by hand (http/responses.ts).
+ * General-purpose bencoding for sync changesets, state files, otctl's tracker replies and tests.
+ * The hot replies are written by hand (http/responses.ts).
  *
- * The package's decoder is lenient (it accepts trailing bytes, truncates strings that run past
- * the end, returns null for empty input), so {@link decodeBencode} first checks the framing with a
- * strict, iterative scanner — which also bounds nesting depth, so hostile input cannot overflow
- * the stack — and only then hands the bytes to the package.
+ * Encoding goes through the `bencode` package. Decoding does not: the package's decoder is lenient
+ * (it accepts trailing bytes, truncates strings that run past the end, returns null for empty
+ * input) and stores dictionary keys with a plain assignment, so a `__proto__` key replaced the
+ * decoded object's prototype instead of becoming a key (`d9:__proto__d1:ai1eee` gave `{}` whose
+ * inherited `a` was 1). {@link decodeBencode} first checks the framing with a strict, iterative
+ * scanner — which also bounds nesting depth, so hostile input cannot overflow the stack — and then
+ * builds the value itself, in the package's shapes: strings as Uint8Array copies, integers as
+ * numbers (exact below 2^53), lists as arrays, dictionaries as plain objects whose keys are the
+ * UTF-8 text of the key bytes (hex when they are not valid UTF-8; a later duplicate key wins).
  */
 import bencode from 'bencode'
 
@@ -73,11 +78,68 @@ export function validateBencode (data: Uint8Array): string | null {
 export function decodeBencode (data: Uint8Array): BencodeResult {
   const error = validateBencode(data)
   if (error !== null) return { ok: false, error }
-  try {
-    return { ok: true, value: bencode.decode(data) }
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) }
+  decodeAt = 0
+  return { ok: true, value: decodeValue(data) }
+}
+
+/** Dictionary keys as text, exactly as the `bencode` package makes them (its TextDecoder defaults). */
+const keyDecoder = new TextDecoder()
+/** Read position of {@link decodeValue}. */
+let decodeAt = 0
+
+/** Digits of an integer or a string length in `data[from, to)`, optionally negative. */
+function readNumber (data: Uint8Array, from: number, to: number): number {
+  let sign = 1
+  if (data[from] === 45) { sign = -1; from++ }
+  let n = 0
+  for (let i = from; i < to; i++) n = n * 10 + (data[i]! - 48) // this order: exact up to 2^53
+  return n * sign
+}
+
+/**
+ * Decodes the value at `decodeAt` of input that {@link validateBencode} accepted (so nesting is
+ * at most {@link BENCODE_MAX_DEPTH} deep and every length is in range) and moves past it.
+ */
+function decodeValue (data: Uint8Array): unknown {
+  const c = data[decodeAt]!
+  if (c === 105) { // i<digits>e
+    const end = data.indexOf(101, decodeAt)
+    const n = readNumber(data, decodeAt + 1, end)
+    decodeAt = end + 1
+    return n
   }
+  if (c === 108) { // l ... e
+    decodeAt++
+    const list: unknown[] = []
+    while (data[decodeAt] !== 101) list.push(decodeValue(data))
+    decodeAt++
+    return list
+  }
+  if (c === 100) { // d ... e
+    decodeAt++
+    const dict: Record<string, unknown> = {}
+    while (data[decodeAt] !== 101) {
+      const bytes = decodeString(data)
+      let key = keyDecoder.decode(bytes)
+      if (key.includes('\uFFFD')) key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+      const value = decodeValue(data)
+      // An own property even for `__proto__`, whose plain assignment would set the prototype.
+      if (key === '__proto__') Object.defineProperty(dict, key, { value, enumerable: true, writable: true, configurable: true })
+      else dict[key] = value
+    }
+    decodeAt++
+    return dict
+  }
+  return decodeString(data)
+}
+
+/** Decodes the string `<length>:<bytes>` at `decodeAt` into a copy of its bytes. */
+function decodeString (data: Uint8Array): Uint8Array {
+  const colon = data.indexOf(58, decodeAt)
+  const start = colon + 1
+  const end = start + readNumber(data, decodeAt, colon)
+  decodeAt = end
+  return new Uint8Array(data.subarray(start, end))
 }
 
 /** Encodes a value (dictionaries get sorted keys) into a Buffer. */

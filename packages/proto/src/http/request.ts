@@ -152,8 +152,11 @@ export function parseRequestHead (buf: Buffer, start: number, headEnd: number, s
   let lineStop = lineEnd
   if (lineStop > start && buf[lineStop - 1] === 13) lineStop--
 
-  // Version token: the last space-separated word of the request line.
-  const lastSpace = buf.lastIndexOf(32, lineStop - 1)
+  // Version token: the last space-separated word of the request line. The scans here stay inside
+  // the request line: a native (last)indexOf would run on through the other pipelined requests in
+  // `buf` whenever the byte is missing, which made parsing a buffer of them quadratic.
+  let lastSpace = lineStop - 1
+  while (lastSpace > start + 4 && buf[lastSpace] !== 32) lastSpace--
   if (lastSpace > start + 4 && lineStop - (lastSpace + 1) === HTTP_1_1.length &&
       buf.compare(HTTP_1_1, 0, HTTP_1_1.length, lastSpace + 1, lineStop) === 0) {
     out.versionMinor = 1
@@ -214,8 +217,9 @@ export function parseRequestHead (buf: Buffer, start: number, headEnd: number, s
       route === ROUTE_ADMIN || route === ROUTE_METRICS || route === ROUTE_SYNC) {
     // The query starts after the first '?' of the request line (opentracker also accepts a '?'
     // after a space, a hack for broken clients) and ends at a terminator.
-    let q = endedAtQuery ? i : buf.indexOf(63, i)
-    if (q < 0 || q >= lineStop) {
+    let q = i
+    if (!endedAtQuery) while (q < lineStop && buf[q] !== 63) q++
+    if (q >= lineStop) {
       if (route === ROUTE_ANNOUNCE || route === ROUTE_SCRAPE) { out.route = ROUTE_BAD_REQUEST; return ROUTE_BAD_REQUEST }
       q = -1
     }

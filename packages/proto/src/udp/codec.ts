@@ -80,7 +80,7 @@ export class UdpRequest {
  */
 export function decodeUdpRequest (buf: Buffer, length: number, out: UdpRequest): number {
   out.kind = UDP_DROP
-  if (length < 16 || length > buf.length) return UDP_DROP
+  if (!(length >= 16) || length > buf.length) return UDP_DROP // !(>=) also drops a NaN length
   const high = buf.readUInt32BE(0)
   const low = buf.readUInt32BE(4)
   const action = buf.readUInt32BE(8)
