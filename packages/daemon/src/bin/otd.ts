@@ -47,9 +47,18 @@ for (const note of settings.notes) logger.warn(note)
 // lists are loaded is replayed once start-up is done (the files may have changed after they were read).
 let started = false
 let hupPending = false
+// SIGHUPs arriving while a reload runs are merged into one more reload after it (which reads the
+// files as they are then): a burst of signals never queues a burst of reloads behind each other.
+let reloading = false
+let reloadAgain = false
 const reload = (): void => {
+  if (reloading) { reloadAgain = true; return }
+  reloading = true
   logger.info('SIGHUP: reloading access lists')
-  tracker.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'))
+  tracker.reload().catch((err: unknown) => logger.error({ err }, 'reload failed')).finally(() => {
+    reloading = false
+    if (reloadAgain) { reloadAgain = false; reload() }
+  })
 }
 process.on('SIGHUP', () => {
   if (started) reload()

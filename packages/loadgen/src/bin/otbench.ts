@@ -29,5 +29,7 @@ try {
   process.stderr.write(`otbench: ${err instanceof Error ? err.message : String(err)}\n`)
   process.exitCode = EXIT_ERROR
 }
-// Sockets and timers are closed by now; exit anyway so a stray handle never keeps a CI job waiting.
-setImmediate(() => process.exit())
+// Sockets and timers are closed by now; exit anyway so a stray handle never keeps a CI job waiting,
+// but only once stdout is drained: a pipe (`otbench hashes | ...`) takes a large output in pieces.
+if (process.stdout.writableLength === 0) setImmediate(() => process.exit())
+else process.stdout.once('drain', () => process.exit())
