@@ -48,8 +48,19 @@ export interface TrackerOptions {
   torrentTimeoutSeconds: number
   /** How long a full cleaning pass over all torrents takes, spread in one-second slices. Default 120. */
   cleanPassSeconds: number
-  /** Idle HTTP connections are closed after this long. Default 30. */
+  /** HTTP connections without a byte received for this long are closed (idle keep-alive, stalled heads). Default 30. */
   httpIdleTimeoutSeconds: number
+  /** A new HTTP connection must send its first byte within this long (half-open and silent connections). Default 10. */
+  httpFirstByteTimeoutSeconds: number
+  /** A request head must be complete this long after its first byte (slowloris), however bytes trickle in. Default 10. */
+  httpRequestTimeoutSeconds: number
+  /** Most open HTTP connections over all listeners; more are reset right after accept. Default 16384. */
+  httpMaxConnections: number
+  /**
+   * Most open HTTP connections from one IPv4 address or one IPv6 /64; more are reset right after
+   * accept. Addresses blessed with MAY_PROXY are exempt. Default 128.
+   */
+  httpMaxConnectionsPerAddress: number
   /** Largest HTTP request head accepted; beyond it the reply is 500 (opentracker). Default 8192. */
   httpMaxRequestBytes: number
   /** UDP connection ids are accepted for this long after connect. Default 300. */
@@ -72,6 +83,20 @@ export interface TrackerOptions {
   statsRestricted: boolean
   /** Minimum seconds between two full scrapes from one address (0: unlimited; opentracker modest: 300). */
   fullScrapeIntervalSeconds: number
+  /** Full scrapes an address may make at once before {@link fullScrapeIntervalSeconds} applies. Default 1. */
+  fullScrapeBurst: number
+  /** Announces per second each address may make on average (HTTP and UDP; 0: unlimited, the default). Fractions allowed. */
+  announceRatePerSecond: number
+  /** Announces an address may make at once before the rate applies (at least the rate). Default 1000. */
+  announceBurst: number
+  /** Scrapes (not full scrapes) per second each address may make on average (0: unlimited, the default). */
+  scrapeRatePerSecond: number
+  /** Scrapes an address may make at once before the rate applies (at least the rate). Default 1000. */
+  scrapeBurst: number
+  /** Addresses the rate limiter remembers, rounded up to a power of two (48 bytes each, allocated only when a limit is on). Default 65536. */
+  rateLimitTableSlots: number
+  /** IPv6 addresses are rate limited per prefix of this many bits. Default 64. */
+  rateLimitIPv6PrefixBits: number
   /** Send BEP 24 `external ip` in HTTP announce replies. */
   externalIp: boolean
   /** Warm-restart state file (live peers and counts); empty for none. */
@@ -117,6 +142,10 @@ export function defaultOptions (): TrackerOptions {
     torrentTimeoutSeconds: 86400,
     cleanPassSeconds: 120,
     httpIdleTimeoutSeconds: 30,
+    httpFirstByteTimeoutSeconds: 10,
+    httpRequestTimeoutSeconds: 10,
+    httpMaxConnections: 16384,
+    httpMaxConnectionsPerAddress: 128,
     httpMaxRequestBytes: 8192,
     udpConnectionIdMaxAgeSeconds: 300,
     redirectUrl: '',
@@ -128,6 +157,13 @@ export function defaultOptions (): TrackerOptions {
     statsPath: 'stats',
     statsRestricted: false,
     fullScrapeIntervalSeconds: 0,
+    fullScrapeBurst: 1,
+    announceRatePerSecond: 0,
+    announceBurst: 1000,
+    scrapeRatePerSecond: 0,
+    scrapeBurst: 1000,
+    rateLimitTableSlots: 65536,
+    rateLimitIPv6PrefixBits: 64,
     externalIp: false,
     stateFile: '',
     stateFileIntervalSeconds: 300,
@@ -147,6 +183,7 @@ export function resolveOptions (user: Partial<TrackerOptions> = {}): TrackerOpti
   const positive: Array<keyof TrackerOptions> = [
     'announceIntervalSeconds', 'numwantMax', 'scrapeMaxHashes', 'peerTimeoutSeconds',
     'torrentTimeoutSeconds', 'cleanPassSeconds', 'httpIdleTimeoutSeconds', 'httpMaxRequestBytes',
+    'httpFirstByteTimeoutSeconds', 'httpRequestTimeoutSeconds', 'httpMaxConnections', 'httpMaxConnectionsPerAddress',
     'udpConnectionIdMaxAgeSeconds', 'livesyncFlushMs', 'syncWindowSeconds'
   ]
   for (const k of positive) {
@@ -161,6 +198,7 @@ export function resolveOptions (user: Partial<TrackerOptions> = {}): TrackerOpti
   if (o.numwantMax > 1000) throw new Error('numwantMax above 1000 is not supported')
   if (o.scrapeMaxHashes > 1000) throw new Error('scrapeMaxHashes above 1000 is not supported')
   if (o.udpConnectionIdMaxAgeSeconds < 120) throw new Error('udpConnectionIdMaxAgeSeconds must be at least 120 (BEP 15)')
+  checkRateLimits(o)
   for (const l of [...o.http, ...o.udp]) {
     if (typeof l.host !== 'string' || l.host === '' || !Number.isInteger(l.port) || l.port < 0 || l.port > 65535) {
       throw new Error(`invalid listen address ${JSON.stringify(l)}`)
@@ -176,6 +214,26 @@ export function resolveOptions (user: Partial<TrackerOptions> = {}): TrackerOpti
   if (o.blessed.length > 1024) throw new Error('at most 1024 blessed addresses')
   checkLivesync(o)
   return o
+}
+
+/** Rate limits (limits/rate-limit.ts): the clock ticks once a second, so a burst below the rate would cap the rate. */
+function checkRateLimits (o: TrackerOptions): void {
+  for (const [rate, burst, kind] of [['announceRatePerSecond', 'announceBurst', 'announce'], ['scrapeRatePerSecond', 'scrapeBurst', 'scrape']] as const) {
+    const r = o[rate]
+    const b = o[burst]
+    if (typeof r !== 'number' || !Number.isFinite(r) || r < 0 || r > 1_000_000) throw new Error(`invalid ${rate}: ${String(r)} (0 to 1000000 requests per second)`)
+    if (!Number.isInteger(b) || b < 1 || b > 100_000_000) throw new Error(`invalid ${burst}: ${String(b)} (a positive integer is required)`)
+    if (r > 0 && b < Math.ceil(r)) {
+      throw new Error(`${burst} ${b} (limits.${kind}_burst) must be at least ${rate} ${r} (limits.${kind}_rate): the clock ticks once a second`)
+    }
+  }
+  if (!Number.isInteger(o.fullScrapeBurst) || o.fullScrapeBurst < 1 || o.fullScrapeBurst > 1_000_000) throw new Error(`invalid fullScrapeBurst: ${String(o.fullScrapeBurst)} (a positive integer is required)`)
+  if (!Number.isInteger(o.rateLimitTableSlots) || o.rateLimitTableSlots < 1024 || o.rateLimitTableSlots > 1 << 24) {
+    throw new Error(`invalid rateLimitTableSlots: ${String(o.rateLimitTableSlots)} (1024 to 16777216)`)
+  }
+  if (!Number.isInteger(o.rateLimitIPv6PrefixBits) || o.rateLimitIPv6PrefixBits < 16 || o.rateLimitIPv6PrefixBits > 128) {
+    throw new Error(`invalid rateLimitIPv6PrefixBits: ${String(o.rateLimitIPv6PrefixBits)} (16 to 128)`)
+  }
 }
 
 const scratch = new Uint32Array(4)

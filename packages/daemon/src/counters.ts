@@ -25,6 +25,11 @@ export class Counters {
   /** Full scrapes started (HTTP /scrape and stats tpbs), refused by the rate limit, and bytes sent. */
   fullScrapes = 0
   fullScrapesLimited = 0
+  /** Announces and scrapes refused by the per-address rate limits (limits/rate-limit.ts), by protocol. */
+  httpAnnouncesLimited = 0
+  httpScrapesLimited = 0
+  udpAnnouncesLimited = 0
+  udpScrapesLimited = 0
   fullScrapeBytes = 0
   /** Reply bytes handed to the kernel. */
   httpBytesOut = 0
@@ -57,6 +62,15 @@ export class Counters {
   syncLiveOwn = 0
   /** Requests whose address came from a trusted proxy's X-Forwarded-For. */
   httpForwarded = 0
+  /** TCP connections reset right after accept: over http.max_connections, over http.max_connections_per_address. */
+  tcpRefusedMaxConnections = 0
+  tcpRefusedPerAddress = 0
+  /** HTTP connections closed by a deadline (http/connection-guard.ts): no first byte, head not complete, idle. */
+  httpClosedFirstByteTimeout = 0
+  httpClosedRequestTimeout = 0
+  httpClosedIdleTimeout = 0
+  /** Request heads over http.max_request_bytes (answered 500, then closed). */
+  httpHeadTooLarge = 0
 
   httpError (status: number): void {
     this.httpErrors.set(status, (this.httpErrors.get(status) ?? 0) + 1)

@@ -136,6 +136,15 @@ function path (set: (s: Settings, v: string) => void): Apply {
   }
 }
 
+/** Requests per second for a rate limit: a decimal number (`0.5`, `20`), 0 for no limit. */
+function requestsPerSecond (field: 'announceRatePerSecond' | 'scrapeRatePerSecond'): Apply {
+  return (s, v) => {
+    if (!/^\d{1,7}(?:\.\d{1,6})?$/.test(v) || Number(v) > 1_000_000) return 'a number of requests per second (0 to 1000000, e.g. 20 or 0.5) is required'
+    s.tracker[field] = Number(v)
+    return null
+  }
+}
+
 const flushSeconds: Apply = (s, v) => {
   if (!/^\d{1,6}$/.test(v) || Number(v) < 1) return 'a whole number of seconds >= 1 is required'
   s.tracker.livesyncFlushMs = Number(v) * 1000
@@ -188,6 +197,20 @@ export const SETTING_KEYS: Record<string, { apply: Apply, help: string }> = {
   'access.fullscrape': { apply: bless(MAY_FULLSCRAPE), help: 'ip[/bits]: exempt from access.fullscrape_interval' },
   'access.admin': { apply: bless(MAY_ADMIN | MAY_STAT), help: 'ip[/bits]: may use the admin endpoint (/otd/...)' },
   'access.fullscrape_interval': { apply: seconds('fullScrapeIntervalSeconds', 0), help: 'seconds: one full scrape per address per interval (0: unlimited)' },
+  'limits.fullscrape_burst': { apply: integer('fullScrapeBurst', 1, 'full scrapes', 7), help: 'N: full scrapes an address may make at once before access.fullscrape_interval applies (default 1)' },
+  'limits.announce_rate': { apply: requestsPerSecond('announceRatePerSecond'), help: 'N: announces per second per address, HTTP and UDP (0: unlimited, the default)' },
+  'limits.announce_burst': { apply: integer('announceBurst', 1, 'announces', 9), help: 'N: announces an address may make at once (default 1000; at least the rate)' },
+  'limits.scrape_rate': { apply: requestsPerSecond('scrapeRatePerSecond'), help: 'N: scrapes per second per address, HTTP and UDP (0: unlimited, the default)' },
+  'limits.scrape_burst': { apply: integer('scrapeBurst', 1, 'scrapes', 9), help: 'N: scrapes an address may make at once (default 1000; at least the rate)' },
+  'limits.table_size': { apply: integer('rateLimitTableSlots', 1024, 'addresses', 8), help: 'N: addresses the rate limiter remembers, 48 bytes each (default 65536)' },
+  'limits.ipv6_prefix': {
+    apply: (s, v) => {
+      if (!/^\d{1,3}$/.test(v) || Number(v) < 16 || Number(v) > 128) return 'a prefix length of 16 to 128 bits is required'
+      s.tracker.rateLimitIPv6PrefixBits = Number(v)
+      return null
+    },
+    help: 'bits: IPv6 addresses are rate limited per prefix of this length (default 64)'
+  },
   'livesync.cluster.listen': {
     apply: (s, v) => {
       if (s.tracker.livesyncListen !== null) return 'livesync.cluster.listen may be given only once'
@@ -279,6 +302,13 @@ export const SETTING_KEYS: Record<string, { apply: Apply, help: string }> = {
   'tracker.statedump_load': { apply: path((s, v) => { s.loadStateDumps.push(v) }), help: 'file: load an opentracker statedump after start (-l)' },
   'http.idle_timeout': { apply: seconds('httpIdleTimeoutSeconds', 1), help: 'seconds: idle connections closed after this (default 30)' },
   'http.max_request_bytes': { apply: integer('httpMaxRequestBytes', 256, 'bytes'), help: 'bytes: largest request head (default 8192)' },
+  'http.first_byte_timeout': { apply: seconds('httpFirstByteTimeoutSeconds', 1), help: 'seconds: a new connection must send its first byte within this (default 10)' },
+  'http.request_timeout': { apply: seconds('httpRequestTimeoutSeconds', 1), help: 'seconds: a request head must be complete this long after its first byte (default 10)' },
+  'http.max_connections': { apply: integer('httpMaxConnections', 1, 'connections'), help: 'N: most open HTTP connections; more are reset at once (default 16384)' },
+  'http.max_connections_per_address': {
+    apply: integer('httpMaxConnectionsPerAddress', 1, 'connections'),
+    help: 'N: most open HTTP connections per IPv4 address or IPv6 /64; access.proxy addresses exempt (default 128)'
+  },
   'udp.connection_id_max_age': { apply: seconds('udpConnectionIdMaxAgeSeconds', 120), help: 'seconds: connection ids accepted this long (default 300)' },
   'log.level': {
     apply: (s, v) => { if (!LOG_LEVELS.includes(v)) return `one of ${LOG_LEVELS.join(', ')} is required`; s.logLevel = v; return null },
@@ -362,6 +392,13 @@ export function formatSettings (s: Settings): string {
   kv('access.stats_restricted', t.statsRestricted)
   kv('access.stats_path', t.statsPath, d.statsPath)
   kv('access.fullscrape_interval', t.fullScrapeIntervalSeconds, d.fullScrapeIntervalSeconds)
+  kv('limits.fullscrape_burst', t.fullScrapeBurst, d.fullScrapeBurst)
+  kv('limits.announce_rate', t.announceRatePerSecond, d.announceRatePerSecond)
+  kv('limits.announce_burst', t.announceBurst, d.announceBurst)
+  kv('limits.scrape_rate', t.scrapeRatePerSecond, d.scrapeRatePerSecond)
+  kv('limits.scrape_burst', t.scrapeBurst, d.scrapeBurst)
+  kv('limits.table_size', t.rateLimitTableSlots, d.rateLimitTableSlots)
+  kv('limits.ipv6_prefix', t.rateLimitIPv6PrefixBits, d.rateLimitIPv6PrefixBits)
   if (t.livesyncListen !== null) kv('livesync.cluster.listen', hostPortText(t.livesyncListen))
   kv('livesync.cluster.group', t.livesyncGroup, d.livesyncGroup)
   if (t.livesyncUnicastListen !== null) kv('livesync.unicast.listen', hostPortText(t.livesyncUnicastListen))
@@ -383,6 +420,10 @@ export function formatSettings (s: Settings): string {
   for (const f of s.loadStateDumps) kv('tracker.statedump_load', f)
   kv('http.idle_timeout', t.httpIdleTimeoutSeconds, d.httpIdleTimeoutSeconds)
   kv('http.max_request_bytes', t.httpMaxRequestBytes, d.httpMaxRequestBytes)
+  kv('http.first_byte_timeout', t.httpFirstByteTimeoutSeconds, d.httpFirstByteTimeoutSeconds)
+  kv('http.request_timeout', t.httpRequestTimeoutSeconds, d.httpRequestTimeoutSeconds)
+  kv('http.max_connections', t.httpMaxConnections, d.httpMaxConnections)
+  kv('http.max_connections_per_address', t.httpMaxConnectionsPerAddress, d.httpMaxConnectionsPerAddress)
   kv('udp.connection_id_max_age', t.udpConnectionIdMaxAgeSeconds, d.udpConnectionIdMaxAgeSeconds)
   kv('log.level', s.logLevel, 'info')
   return out.join('\n') + '\n'

@@ -19,8 +19,10 @@ import { SystemClock } from './clock.js'
 import { resolveOptions, type ListenSpec, type TrackerOptions } from './config.js'
 import { Counters } from './counters.js'
 import { OT_ERR_BIND, OT_ERR_CONFIG, OtdError } from './errors.js'
-import { FullScrapeLimiter } from './fullscrape/limiter.js'
+import { removeStaleTemps } from './fs-atomic.js'
+import { RateLimiter, perSecond } from './limits/rate-limit.js'
 import type { AdminHost, ListenerInfo } from './http/admin.js'
+import { ConnectionGuard } from './http/connection-guard.js'
 import { HttpHandler } from './http/handler.js'
 import { OpsRoutes } from './http/ops.js'
 import type { TrackerParts } from './parts.js'
@@ -80,6 +82,18 @@ function hostPort (host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
+/** The per-address rate limiter, or null (no table allocated) when no limit is on. */
+function createRateLimiter (o: TrackerOptions): RateLimiter | null {
+  if (o.announceRatePerSecond === 0 && o.scrapeRatePerSecond === 0 && o.fullScrapeIntervalSeconds === 0) return null
+  return new RateLimiter({
+    announce: perSecond(o.announceRatePerSecond, o.announceBurst),
+    scrape: perSecond(o.scrapeRatePerSecond, o.scrapeBurst),
+    fullScrape: { secondsPerRequest: o.fullScrapeIntervalSeconds, burst: o.fullScrapeBurst },
+    slots: o.rateLimitTableSlots,
+    ipv6PrefixBits: o.rateLimitIPv6PrefixBits
+  })
+}
+
 function isNoIPv6 (err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code
   return code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL'
@@ -97,7 +111,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
   const ids = new ConnectionIds(options.udpConnectionIdMaxAgeSeconds)
   const access = new AccessLists(options.whitelistFile, options.blacklistFile, logger)
   const blessings = new Blessings(options.blessed)
-  const limiter = new FullScrapeLimiter(options.fullScrapeIntervalSeconds)
+  const limiter = createRateLimiter(options)
   const servers: net.Server[] = []
   const sockets: dgram.Socket[] = []
   const connections = new Set<net.Socket>()
@@ -105,7 +119,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
   const busy = new Set<net.Socket>()
   const fifos: FifoReader[] = []
   const listeners: ListenerInfo[] = []
-  const stats = new StatsContext(store, counters, access, VERSION, () => connections.size)
+  const stats = new StatsContext(store, counters, access, VERSION, () => connections.size, limiter)
   let sweepTimer: NodeJS.Timeout | null = null
   let stateTimer: NodeJS.Timeout | null = null
   let stateWrite: Promise<StateSaveReport | null> | null = null
@@ -124,8 +138,10 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
     restoreState: (data: Buffer) => restoreBuffer(data)
   }
   const ops = new OpsRoutes(host)
-  const httpHandler = new HttpHandler(store, options, counters, access, blessings, ops)
-  const udpHandler = new UdpHandler(store, ids, options, counters, access)
+  const httpHandler = new HttpHandler(store, options, counters, access, blessings, ops, limiter)
+  const udpHandler = new UdpHandler(store, ids, options, counters, access, limiter)
+  /** Connection caps and deadlines over all HTTP listeners. */
+  const connectionGuard = new ConnectionGuard(options, counters, blessings)
 
   /** A state file (recognised by its magic) or an opentracker statedump, into the running store. */
   function restoreBuffer (data: Buffer): unknown {
@@ -146,7 +162,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
     const bound: BoundAddresses = { http: [], udp: [] }
     for (const spec of options.http) {
       let host = spec.host
-      const server = createHttpServer(httpHandler, options, counters, clock, (s) => { busy.add(s); s.once('close', () => busy.delete(s)) })
+      const server = createHttpServer(httpHandler, options, counters, (s) => { busy.add(s); s.once('close', () => busy.delete(s)) }, connectionGuard)
       server.on('connection', (s: net.Socket) => { connections.add(s); s.once('close', () => connections.delete(s)) })
       try {
         await listenHttp(server, host, spec.port, needsV6Only(spec, options.http))
@@ -206,6 +222,10 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
 
   function restoreStateFile (): StartReport['stateFile'] {
     if (options.stateFile === '') return null
+    // Writes interrupted by a crash or kill -9 leave their temporary file; the state file itself is whole.
+    const stale = removeStaleTemps(options.stateFile)
+    if (stale.removed.length > 0) logger.info({ files: stale.removed }, `state file ${options.stateFile}: removed ${stale.removed.length} temporary file(s) left by an interrupted write`)
+    for (const f of stale.failed) logger.warn({ file: f.file }, `cannot remove the stale temporary file ${f.file}: ${f.code}`)
     try {
       const r = loadStateFile(options.stateFile, store, clock.seconds, options.peerTimeoutSeconds, allows)
       logger.info({ file: options.stateFile, ...r }, `state file ${options.stateFile}: restored ${r.torrents} torrents, ${r.peers} peers`)
@@ -268,7 +288,6 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       // Clean in one-second slices so a full pass over all torrents takes cleanPassSeconds.
       sweepTimer = setInterval(() => {
         store.sweepSlice(Math.ceil(store.torrentCount / options.cleanPassSeconds) + 1)
-        limiter.prune(clock.seconds)
       }, 1000)
       sweepTimer.unref()
       if (options.stateFile !== '' && options.stateFileIntervalSeconds > 0) {

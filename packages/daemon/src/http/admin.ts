@@ -17,7 +17,7 @@
 import type net from 'node:net'
 import { METHOD_POST, parseHashHex } from '@otd/proto'
 import type { ListName } from '../access/access-lists.js'
-import type { FullScrapeLimiter } from '../fullscrape/limiter.js'
+import type { RateLimiter } from '../limits/rate-limit.js'
 import type { TrackerParts } from '../parts.js'
 import { HttpStatusError, readBody } from './body.js'
 import { queryValues } from './query-params.js'
@@ -30,7 +30,8 @@ export interface ListenerInfo { protocol: 'http' | 'udp', address: string, port:
 
 /** What the operator routes need of the tracker. */
 export interface AdminHost extends TrackerParts {
-  readonly limiter: FullScrapeLimiter
+  /** Per-address rate limits (null when no limit is on). */
+  readonly limiter: RateLimiter | null
   listeners (): ListenerInfo[]
   reload (): Promise<unknown>
   /** The warm-restart state as buffers. */

@@ -2,6 +2,11 @@
  * HTTP tracker requests as a pure function of (request bytes, client address) over the store:
  * no sockets here, so most behaviour is testable without a network, and the connection layer
  * (server.ts) only frames requests and writes the reply this produces.
+ *
+ * Rate limits key on the effective client address (a trusted proxy's X-Forwarded-For, as for
+ * announces) and are checked before the query is parsed: an over-limit announce or scrape is
+ * answered with a constant bencoded failure (200, like opentracker's failures) and never reaches
+ * the store.
  */
 import {
   AnnounceQuery, EVENT_COMPLETED, EVENT_STOPPED, FAILURE_NO_INFO_HASH, FAILURE_NOT_AUTHORIZED, FAMILY_INVALID, HTTP_HEAD_RESERVE, HttpRequestHead,
@@ -15,6 +20,7 @@ import type { AccessLists } from '../access/access-lists.js'
 import type { Blessings } from '../access/blessings.js'
 import { MAY_PROXY, type TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
+import { FAILURE_RATE_LIMITED, KIND_ANNOUNCE, KIND_FULLSCRAPE, KIND_SCRAPE, type RateLimiter } from '../limits/rate-limit.js'
 import type { ReplySlab } from '../reply-slab.js'
 import { type PeerList, selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
 import { available, drawInterval, split6, splitFamilies } from '../swarm/reply-peers.js'
@@ -50,6 +56,9 @@ export class HttpHandler {
   private readonly peerIp = new Uint32Array(4)
   private readonly externalIp4 = Buffer.alloc(4)
   private readonly externalIp16 = Buffer.alloc(16)
+  private readonly announceLimit: RateLimiter | null
+  private readonly scrapeLimit: RateLimiter | null
+  private readonly fullScrapeLimited: boolean
 
   constructor (
     private readonly store: SwarmStore,
@@ -57,8 +66,12 @@ export class HttpHandler {
     private readonly counters: Counters,
     private readonly access: AccessLists | null = null,
     private readonly blessings: Blessings | null = null,
-    private readonly ops: OpsRoutes | null = null
+    private readonly ops: OpsRoutes | null = null,
+    limiter: RateLimiter | null = null
   ) {
+    this.announceLimit = limiter !== null && limiter.limits(KIND_ANNOUNCE) ? limiter : null
+    this.scrapeLimit = limiter !== null && limiter.limits(KIND_SCRAPE) ? limiter : null
+    this.fullScrapeLimited = limiter !== null && limiter.limits(KIND_FULLSCRAPE)
     this.scrapeQuery = new ScrapeQuery(options.scrapeMaxHashes)
     this.order = new Int32Array(options.scrapeMaxHashes)
     this.redirect = options.redirectUrl === '' ? null : redirectReply(options.redirectUrl)
@@ -93,7 +106,7 @@ export class HttpHandler {
         return
       case ROUTE_SCRAPE:
         this.counters.httpScrapes++
-        this.scrape(buf, slab)
+        this.scrape(buf, family, ip, slab)
         return
       case ROUTE_ROOT:
         if (this.redirect !== null) { this.fixed(this.redirect, 302); return }
@@ -104,7 +117,11 @@ export class HttpHandler {
         return
       default: {
         if (this.ops === null) { this.fixed(REPLY_404, 404); return }
-        const r = this.ops.handle(route, buf, head, family, ip)
+        // Full scrapes are rate limited by the effective address; permissions stay the client's own.
+        let limitFamily = family
+        let limitIp = ip
+        if (this.fullScrapeLimited && head.forwardedStart >= 0) { limitFamily = this.announcerAddress(buf, family, ip, false); limitIp = this.peerIp }
+        const r = this.ops.handle(route, buf, head, family, ip, limitFamily, limitIp)
         if (typeof r === 'number') { this.fixed(r === 403 ? REPLY_403 : r === 400 ? REPLY_400 : REPLY_404, r); return }
         if (typeof r === 'function') { this.deferred = r; this.close = true; return }
         this.reply = r
@@ -121,7 +138,7 @@ export class HttpHandler {
    * X-Forwarded-For when the client is a trusted proxy (reference §3.10: MAY_PROXY; a value that
    * does not parse falls back to the proxy's address). Returns the family; the words are in peerIp.
    */
-  private announcerAddress (buf: Buffer, family: number, ip: Uint32Array): number {
+  private announcerAddress (buf: Buffer, family: number, ip: Uint32Array, count = true): number {
     const head = this.head
     const out = this.peerIp
     if (head.forwardedStart >= 0 && this.blessings !== null && this.blessings.size > 0 && this.blessings.may(family, ip, MAY_PROXY)) {
@@ -138,7 +155,7 @@ export class HttpHandler {
         e = buf.indexOf(58, b)
       }
       const f = parseAddress(buf.toString('latin1', b, e), out)
-      if (f !== FAMILY_INVALID) { this.counters.httpForwarded++; return f }
+      if (f !== FAMILY_INVALID) { if (count) this.counters.httpForwarded++; return f }
     }
     out[0] = ip[0]!; out[1] = ip[1]!; out[2] = ip[2]!; out[3] = ip[3]!
     return family
@@ -161,7 +178,24 @@ export class HttpHandler {
     slab.commit(bodyEnd)
   }
 
+  /** A 200 reply with a constant bencoded `failure reason` body. */
+  private failure (body: Buffer, slab: ReplySlab): void {
+    const out = slab.reserve(HTTP_HEAD_RESERVE + body.length)
+    const bodyStart = slab.off + HTTP_HEAD_RESERVE
+    body.copy(out, bodyStart)
+    this.ok(out, bodyStart, bodyStart + body.length, slab)
+  }
+
   private announce (buf: Buffer, clientFamily: number, clientIp: Uint32Array, slab: ReplySlab): void {
+    let family = 0
+    if (this.announceLimit !== null) {
+      family = this.announcerAddress(buf, clientFamily, clientIp)
+      if (this.announceLimit.take(KIND_ANNOUNCE, family, this.peerIp, this.store.clock.seconds) !== 0) {
+        this.counters.httpAnnouncesLimited++
+        this.failure(FAILURE_RATE_LIMITED, slab)
+        return
+      }
+    }
     const q = this.announceQuery
     const head = this.head
     if (head.queryStart < 0 || parseAnnounceQuery(buf, head.queryStart, head.queryEnd, q) !== QUERY_OK) {
@@ -171,15 +205,12 @@ export class HttpHandler {
     const o = this.options
     const store = this.store
     if (!q.hasInfoHash) {
-      const out = slab.reserve(HTTP_HEAD_RESERVE + FAILURE_NO_INFO_HASH.length)
-      const bodyStart = slab.off + HTTP_HEAD_RESERVE
-      FAILURE_NO_INFO_HASH.copy(out, bodyStart)
-      this.ok(out, bodyStart, bodyStart + FAILURE_NO_INFO_HASH.length, slab)
+      this.failure(FAILURE_NO_INFO_HASH, slab)
       return
     }
     const key = q.infoHash.toString('latin1')
     const interval = drawInterval(o.announceIntervalSeconds, o.announceIntervalJitterSeconds)
-    const family = this.announcerAddress(buf, clientFamily, clientIp)
+    if (family === 0) family = this.announcerAddress(buf, clientFamily, clientIp)
     const ip = this.peerIp
 
     if (q.event === EVENT_STOPPED) {
@@ -195,10 +226,7 @@ export class HttpHandler {
 
     if (this.access !== null && this.access.active && !this.access.allows(key)) {
       this.counters.httpDenied++
-      const out = slab.reserve(HTTP_HEAD_RESERVE + FAILURE_NOT_AUTHORIZED.length)
-      const bodyStart = slab.off + HTTP_HEAD_RESERVE
-      FAILURE_NOT_AUTHORIZED.copy(out, bodyStart)
-      this.ok(out, bodyStart, bodyStart + FAILURE_NOT_AUTHORIZED.length, slab)
+      this.failure(FAILURE_NOT_AUTHORIZED, slab)
       return
     }
     const t = store.announce(key, family, ip, q.port, q.leftIsZero, q.event === EVENT_COMPLETED)
@@ -260,7 +288,15 @@ export class HttpHandler {
     this.ok(out, bodyStart, off, slab)
   }
 
-  private scrape (buf: Buffer, slab: ReplySlab): void {
+  private scrape (buf: Buffer, clientFamily: number, clientIp: Uint32Array, slab: ReplySlab): void {
+    if (this.scrapeLimit !== null) {
+      const family = this.announcerAddress(buf, clientFamily, clientIp)
+      if (this.scrapeLimit.take(KIND_SCRAPE, family, this.peerIp, this.store.clock.seconds) !== 0) {
+        this.counters.httpScrapesLimited++
+        this.failure(FAILURE_RATE_LIMITED, slab)
+        return
+      }
+    }
     const q = this.scrapeQuery
     const head = this.head
     if (head.queryStart < 0 || parseScrapeQuery(buf, head.queryStart, head.queryEnd, q) !== QUERY_OK) {

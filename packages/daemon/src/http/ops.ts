@@ -11,11 +11,12 @@
  */
 import type net from 'node:net'
 import {
-  ENCODING_IDENTITY, FAMILY_V4, ROUTE_ADMIN, ROUTE_FULL_SCRAPE, ROUTE_METRICS, ROUTE_STATS, ROUTE_SYNC,
-  SCRAPE_FORMAT_BEN, chooseEncoding, formatIPv4, formatIPv6, type HttpRequestHead
+  ENCODING_IDENTITY, ROUTE_ADMIN, ROUTE_FULL_SCRAPE, ROUTE_METRICS, ROUTE_STATS, ROUTE_SYNC,
+  SCRAPE_FORMAT_BEN, chooseEncoding, type HttpRequestHead
 } from '@otd/proto'
 import { MAY_ADMIN, MAY_FULLSCRAPE, MAY_STAT, MAY_SYNC } from '../config.js'
 import { streamFullScrape, type FullScrapeRequest } from '../fullscrape/stream.js'
+import { KIND_FULLSCRAPE } from '../limits/rate-limit.js'
 import { renderMetrics } from '../stats/metrics.js'
 import { answerStats, parseStatsQuery } from '../stats/stats.js'
 import { handleAdmin, type AdminHost } from './admin.js'
@@ -38,7 +39,12 @@ export class OpsRoutes {
     return !this.host.options.statsRestricted || (this.perms(family, ip) & MAY_STAT) !== 0
   }
 
-  handle (route: number, buf: Buffer, head: HttpRequestHead, family: number, ip: Uint32Array): Buffer | Deferred | number {
+  /**
+   * Answers an operator route for a client at (`family`, `ip`); (`limitFamily`, `limitIp`) is the
+   * address full scrapes are rate limited by (the X-Forwarded-For of a trusted proxy, or the same).
+   */
+  handle (route: number, buf: Buffer, head: HttpRequestHead, family: number, ip: Uint32Array,
+    limitFamily = family, limitIp = ip): Buffer | Deferred | number {
     const h = this.host
     this.close = !head.keepAlive
     this.status = 200
@@ -51,10 +57,10 @@ export class OpsRoutes {
           if (answer.status !== 200) return this.error(answer.status, simpleReply({ status: answer.status, contentType: 'text/plain', body: answer.body, keepAlive: false }))
           return simpleReply({ status: 200, contentType: answer.contentType, body: answer.body, keepAlive: !this.close })
         }
-        return this.fullScrape(buf, head, family, ip, answer.format, answer.json)
+        return this.fullScrape(buf, head, family, ip, limitFamily, limitIp, answer.format, answer.json)
       }
       case ROUTE_FULL_SCRAPE:
-        return this.fullScrape(buf, head, family, ip, SCRAPE_FORMAT_BEN, false)
+        return this.fullScrape(buf, head, family, ip, limitFamily, limitIp, SCRAPE_FORMAT_BEN, false)
       case ROUTE_METRICS:
         if (!this.statsAllowed(family, ip)) return 403
         return simpleReply({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: renderMetrics(h.stats), keepAlive: !this.close })
@@ -78,18 +84,18 @@ export class OpsRoutes {
     return reply
   }
 
-  private fullScrape (buf: Buffer, head: HttpRequestHead, family: number, ip: Uint32Array, format: number, json: boolean): Buffer | Deferred {
+  private fullScrape (buf: Buffer, head: HttpRequestHead, family: number, ip: Uint32Array, limitFamily: number, limitIp: Uint32Array,
+    format: number, json: boolean): Buffer | Deferred {
     const h = this.host
     this.close = true
-    if (h.limiter.intervalSeconds > 0 && (this.perms(family, ip) & MAY_FULLSCRAPE) === 0) {
-      const address = family === FAMILY_V4 ? formatIPv4(ip[0]!) : formatIPv6(ip)
-      const wait = h.limiter.check(address, h.clock.seconds)
+    if (h.limiter !== null && h.limiter.limits(KIND_FULLSCRAPE) && (this.perms(family, ip) & MAY_FULLSCRAPE) === 0) {
+      const wait = h.limiter.take(KIND_FULLSCRAPE, limitFamily, limitIp, h.clock.seconds)
       if (wait > 0) {
         h.counters.fullScrapesLimited++
         return this.error(429, simpleReply({
           status: 429,
           contentType: 'text/plain',
-          body: `one full scrape per ${h.limiter.intervalSeconds} s per address; retry in ${wait} s\n`,
+          body: `one full scrape per ${h.limiter.intervalSeconds(KIND_FULLSCRAPE)} s per address; retry in ${wait} s\n`,
           keepAlive: false,
           extraHeaders: `Retry-After: ${wait}\r\n`
         }))

@@ -2,70 +2,87 @@
  * A small HTTP/1.x server over node:net, about twice as fast as node:http for a tracker's
  * GET-with-query workload (../shared/design/performance.md). It frames requests (head terminator,
  * size limit, pipelining), keeps connections alive for HTTP/1.1 (unlike opentracker, which closes
- * after every reply), applies back-pressure when a client does not read, and closes idle
- * connections. Everything a request means is decided by {@link HttpHandler}.
+ * after every reply) and applies back-pressure when a client does not read. Connection caps and
+ * deadlines (first byte, request head, idle keep-alive) are {@link ConnectionGuard}'s; this file
+ * only tells it what state each connection is in. Everything a request means is decided by
+ * {@link HttpHandler}.
  */
 import net from 'node:net'
 import { FAMILY_INVALID, findHeadEnd, parseAddress } from '@otd/proto'
-import type { Clock } from '../clock.js'
 import type { TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
 import { ReplySlab } from '../reply-slab.js'
+import { CONN_CLOSING, CONN_HEAD, CONN_IDLE, CONN_TAKEN, ConnectionGuard } from './connection-guard.js'
 import type { HttpHandler } from './handler.js'
 
 /** Pause reading from a client whose unread replies exceed this. */
 const MAX_BUFFERED_REPLY_BYTES = 256 * 1024
 
-export function createHttpServer (handler: HttpHandler, options: TrackerOptions, counters: Counters, clock: Clock,
-  onTakeover: (socket: net.Socket) => void = () => {}): net.Server {
+/**
+ * One HTTP listener. Listeners of one tracker share `guard`, so its caps count all of them
+ * (without one, this listener gets its own).
+ */
+export function createHttpServer (handler: HttpHandler, options: TrackerOptions, counters: Counters,
+  onTakeover: (socket: net.Socket) => void = () => {}, guard = new ConnectionGuard(options, counters)): net.Server {
   const slab = new ReplySlab()
   const ip = new Uint32Array(4)
   const maxHead = options.httpMaxRequestBytes
-  const idleSeconds = options.httpIdleTimeoutSeconds
-  const idleMs = idleSeconds * 1000
+  const idleMs = options.httpIdleTimeoutSeconds * 1000
 
-  return net.createServer({ noDelay: true }, (socket) => {
-    counters.tcpAccepts++
-    let pending: Buffer | null = null
-    // When the first byte of the pending request head arrived: the idle timer restarts on every
-    // byte, so a client trickling a head byte by byte (slowloris) is cut off by this deadline.
-    let pendingSince = 0
-    let closing = false
-    socket.setTimeout(idleMs, () => socket.destroy())
+  // allowHalfOpen: a client that half-closes after its request (shutdown(SHUT_WR)) still gets
+  // every reply. Node would otherwise end the socket on the client's FIN, cutting off a reply a
+  // slow route is still streaming; here the FIN ends the socket only when no route took it over.
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    const conn = guard.admit(socket)
     socket.on('error', () => { /* resets and aborts are normal for a public tracker */ })
+    if (conn === null) return
+    counters.tcpAccepts++
+    socket.on('end', () => { if (conn.state !== CONN_TAKEN && !socket.writableEnded) socket.end() })
+    let pending: Buffer | null = null
 
     const onData = (chunk: Buffer): void => {
-      if (closing) return
+      if (conn.state >= CONN_CLOSING) return
+      conn.lastTick = guard.tick
       let buf = chunk
+      // Where the first head's terminator may start: a pending head was already scanned up to
+      // its end, so only its last two bytes (\n of \n\r\n) can begin one; no rescans per trickled byte.
+      let scanFrom = 0
       if (pending !== null) {
-        if (clock.seconds - pendingSince > idleSeconds) { socket.destroy(); return }
+        if (guard.headExpired(conn)) { counters.httpClosedRequestTimeout++; socket.destroy(); return }
+        scanFrom = pending.length - 2
         buf = Buffer.concat([pending, chunk])
         pending = null
       }
       let start = 0
       const end = buf.length
       while (start < end) {
-        const headEnd = findHeadEnd(buf, start, end)
+        const headEnd = findHeadEnd(buf, start > scanFrom ? start : scanFrom, end)
         if (headEnd < 0) {
           if (end - start > maxHead) {
+            counters.httpHeadTooLarge++
             handler.tooLarge()
           } else {
-            if (start !== 0 || buf === chunk) pendingSince = clock.seconds
+            // A new head starts here (not the continuation of the pending one): its deadline starts now.
+            if (start !== 0 || buf === chunk) conn.headTick = guard.tick
+            conn.state = CONN_HEAD
             pending = buf.subarray(start, end)
             break
           }
         } else if (headEnd - start > maxHead) {
+          counters.httpHeadTooLarge++
           handler.tooLarge()
         } else {
           const family = parseAddress(socket.remoteAddress ?? '', ip)
           if (family === FAMILY_INVALID) { socket.destroy(); return }
           handler.handle(buf, start, headEnd, family, ip, slab)
           if (handler.deferred !== null) {
-            // A slow route (full scrape, admin) takes the connection over for good.
+            // A slow route (full scrape, admin) takes the connection over for good, with a plain
+            // socket idle timeout instead of the sweep's deadlines.
             const take = handler.deferred
             handler.deferred = null
-            closing = true
+            guard.takeOver(conn)
             socket.off('data', onData)
+            socket.setTimeout(idleMs, () => socket.destroy())
             onTakeover(socket)
             take(socket, buf.subarray(headEnd, end))
             return
@@ -74,13 +91,15 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
         const reply = handler.reply.subarray(handler.replyStart, handler.replyEnd)
         counters.httpBytesOut += reply.length
         if (handler.close) {
-          closing = true
+          conn.state = CONN_CLOSING
           socket.end(reply)
           return
         }
         socket.write(reply)
         start = headEnd
+        scanFrom = 0
       }
+      if (pending === null) conn.state = CONN_IDLE
       if (socket.writableLength > MAX_BUFFERED_REPLY_BYTES) {
         socket.pause()
         socket.once('drain', () => socket.resume())
@@ -88,6 +107,10 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
     }
     socket.on('data', onData)
   })
+  // The overall cap, enforced by Node before a Socket exists; the guard checks it again over all listeners.
+  server.maxConnections = options.httpMaxConnections
+  server.on('drop', () => { counters.tcpRefusedMaxConnections++ })
+  return server
 }
 
 export function listenHttp (server: net.Server, host: string, port: number, ipv6Only: boolean): Promise<void> {

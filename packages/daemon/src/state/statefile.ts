@@ -12,13 +12,16 @@
  * A file that is shorter or longer than its trailer says, has a wrong checksum or a record that
  * runs past the end is refused as a whole: the daemon then starts empty rather than half-loaded.
  * Files are written with an atomic rename (fs-atomic.ts), so a crash leaves the previous file.
+ * The encoder hands over 1 MiB chunks and the tracker keeps serving while each is written: a
+ * record's counts are read only when nothing can yield before its last word, so a torrent that
+ * changed in the meantime is saved as it is then, never with old counts and new peers.
  */
 import { readFileSync } from 'node:fs'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import zlib from 'node:zlib'
 import { writeFileAtomic } from '../fs-atomic.js'
 import { STRIDE_V4, STRIDE_V6, TIME_MASK } from '../swarm/peer-list.js'
-import type { SwarmStore } from '../swarm/store.js'
+import type { SwarmStore, Torrent } from '../swarm/store.js'
 
 const MAGIC = Buffer.from('OTDSTATE', 'latin1')
 const END = Buffer.from('OTDEND\0\0', 'latin1')
@@ -55,14 +58,21 @@ export async function * encodeState (store: SwarmStore, now: number): AsyncGener
     return out
   }
   let sinceYield = 0
+  const recordSize = (t: Torrent): number =>
+    RECORD_HEAD_BYTES + ((t.v4 === null ? 0 : t.v4.count) * STRIDE_V4 + (t.v6 === null ? 0 : t.v6.count) * STRIDE_V6) * 4
   for (const [key, t] of store.torrents) {
-    const n4 = t.v4 === null ? 0 : t.v4.count
-    const n6 = t.v6 === null ? 0 : t.v6.count
-    const size = RECORD_HEAD_BYTES + (n4 * STRIDE_V4 + n6 * STRIDE_V6) * 4
+    let size = recordSize(t)
     if (off + size > buf.length) {
-      if (off > 0) yield flush()
+      if (off > 0) {
+        yield flush()
+        // The tracker served requests while that chunk was written: this torrent may have changed.
+        size = recordSize(t)
+      }
       if (size > buf.length) buf = Buffer.allocUnsafe(size)
     }
+    // From here to the end of the record nothing yields: counts and peer words agree.
+    const n4 = t.v4 === null ? 0 : t.v4.count
+    const n6 = t.v6 === null ? 0 : t.v6.count
     buf.write(key, off, 20, 'latin1')
     buf.writeUInt32LE(t.downloaded >>> 0, off + 20)
     buf.writeUInt32LE(t.lastActive >>> 0, off + 24)
@@ -127,12 +137,19 @@ export function isStateFile (data: Buffer): boolean {
   return data.length >= 8 && data.subarray(0, 8).equals(MAGIC)
 }
 
-export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, peerTimeoutSeconds: number,
-  allows: (key: string) => boolean): StateLoadReport {
+/** One torrent of a state file, decoded: its peer words as stored (3 per IPv4, 6 per IPv6 peer). */
+export interface StateRecord { key: string, downloaded: number, lastActive: number, words: Uint32Array, n4: number, n6: number }
+
+/**
+ * Verifies and decodes a whole state file without touching any store: the saved-at time and every
+ * record. All-or-nothing like loading: throws StateFileError when anything is wrong. Also what
+ * the fault tests read a file with to know what a restart must bring back.
+ */
+export function decodeState (data: Buffer): { savedAt: number, torrents: number, peers: number, records: StateRecord[] } {
   const meta = verifyState(data)
   const end = data.length - TRAILER_BYTES
   // Decode everything before applying anything: a record running past the end refuses the file.
-  const records: Array<{ key: string, downloaded: number, lastActive: number, words: Uint32Array, n4: number, n6: number }> = []
+  const records: StateRecord[] = []
   let off = HEADER_BYTES
   let peerTotal = 0
   while (off < end) {
@@ -149,15 +166,20 @@ export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, p
     off = next
   }
   if (records.length !== meta.torrents || peerTotal !== meta.peers) throw new StateFileError('trailer counts do not match the records')
+  return { ...meta, records }
+}
 
-  const report: StateLoadReport = { torrents: 0, peers: 0, skippedTorrents: 0, expiredTorrents: 0, expiredPeers: 0, savedAt: meta.savedAt }
+export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, peerTimeoutSeconds: number,
+  allows: (key: string) => boolean): StateLoadReport {
+  const { savedAt, records } = decodeState(data)
+  const report: StateLoadReport = { torrents: 0, peers: 0, skippedTorrents: 0, expiredTorrents: 0, expiredPeers: 0, savedAt }
   // Torrents the cleaner would drop at once (idle past the torrent timeout) are not restored.
   const torrentExpiry = store.limits.torrentTimeoutSeconds + store.limits.peerTimeoutSeconds
   const nowMasked = now & TIME_MASK
   // Peer times are stored modulo 2^24 s: also check each peer's age at the save plus the time since
   // then, so a file older than 2^24 s does not make its peers look fresh again.
-  const sinceSave = now - meta.savedAt
-  const savedMasked = meta.savedAt & TIME_MASK
+  const sinceSave = now - savedAt
+  const savedMasked = savedAt & TIME_MASK
   for (const r of records) {
     if (!allows(r.key)) { report.skippedTorrents++; continue }
     if (now - r.lastActive >= torrentExpiry) { report.expiredTorrents++; report.expiredPeers += r.n4 + r.n6; continue }

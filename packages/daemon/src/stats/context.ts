@@ -5,6 +5,7 @@
 import { type EventLoopUtilization, monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import type { AccessLists } from '../access/access-lists.js'
 import type { Counters } from '../counters.js'
+import type { RateLimiter } from '../limits/rate-limit.js'
 import type { SwarmStore } from '../swarm/store.js'
 
 export class StatsContext {
@@ -21,7 +22,9 @@ export class StatsContext {
     readonly access: AccessLists,
     readonly version: string,
     /** Currently open TCP connections. */
-    readonly openConnections: () => number
+    readonly openConnections: () => number,
+    /** The per-address rate limiter (null when no limit is on). */
+    readonly limiter: RateLimiter | null = null
   ) {}
 
   start (): void {

@@ -36,10 +36,28 @@ export function renderMetrics (ctx: StatsContext): string {
     ['{protocol="http"}', c.httpDenied], ['{protocol="udp"}', c.udpDenied]
   ])
   metric('otd_fullscrape_limited_total', 'counter', 'Full scrapes refused by the per-address rate limit.', [['', c.fullScrapesLimited]])
+  metric('otd_rate_limited_total', 'counter', 'Requests refused by the per-address rate limits, by protocol and kind.', [
+    ['{protocol="http",kind="announce"}', c.httpAnnouncesLimited], ['{protocol="http",kind="scrape"}', c.httpScrapesLimited],
+    ['{protocol="http",kind="fullscrape"}', c.fullScrapesLimited],
+    ['{protocol="udp",kind="announce"}', c.udpAnnouncesLimited], ['{protocol="udp",kind="scrape"}', c.udpScrapesLimited]
+  ])
+  const limiter = ctx.limiter
+  if (limiter !== null) {
+    metric('otd_rate_limit_table_slots', 'gauge', 'Addresses the rate limiter can remember.', [['', limiter.slots]])
+    metric('otd_rate_limit_table_entries', 'gauge', 'Addresses with a bucket that is not full now.', [['', limiter.liveEntries(s.clock.seconds)]])
+    metric('otd_rate_limit_table_evictions_total', 'counter', 'Live entries evicted for a new address (the table is too small if this grows fast).', [['', limiter.evictions]])
+  }
   metric('otd_fullscrape_bytes_total', 'counter', 'Bytes of full scrapes sent (after compression).', [['', c.fullScrapeBytes]])
   metric('otd_bytes_out_total', 'counter', 'Reply bytes sent by protocol.', [['{protocol="http"}', c.httpBytesOut], ['{protocol="udp"}', c.udpBytesOut]])
   metric('otd_tcp_connections_total', 'counter', 'TCP connections accepted.', [['', c.tcpAccepts]])
   metric('otd_tcp_connections_open', 'gauge', 'TCP connections open now.', [['', ctx.openConnections()]])
+  metric('otd_tcp_refused_total', 'counter', 'TCP connections reset right after accept, by the cap reached.', [
+    ['{reason="max_connections"}', c.tcpRefusedMaxConnections], ['{reason="per_address"}', c.tcpRefusedPerAddress]
+  ])
+  metric('otd_http_closed_total', 'counter', 'HTTP connections closed by a limit, by reason.', [
+    ['{reason="first_byte_timeout"}', c.httpClosedFirstByteTimeout], ['{reason="request_timeout"}', c.httpClosedRequestTimeout],
+    ['{reason="idle_timeout"}', c.httpClosedIdleTimeout], ['{reason="head_too_large"}', c.httpHeadTooLarge]
+  ])
   metric('otd_forwarded_requests_total', 'counter', 'Requests whose address came from a trusted X-Forwarded-For.', [['', c.httpForwarded]])
   metric('otd_sync_peers_received_total', 'counter', 'Peers received from cluster sync.', [['', c.syncPeersReceived]])
   metric('otd_sync_received_records_total', 'counter', 'Received sync records (live sync and /sync imports) by what they did.', [

@@ -219,7 +219,11 @@ function everythingObject (ctx: StatsContext): Record<string, unknown> {
       livesync: c.syncPeersReceived
     },
     renew: [...s.renew],
-    http_error: Object.fromEntries([...c.httpErrors].sort((a, b) => a[0] - b[0]))
+    http_error: Object.fromEntries([...c.httpErrors].sort((a, b) => a[0] - b[0])),
+    rate_limited: {
+      http: { announce: c.httpAnnouncesLimited, scrape: c.httpScrapesLimited, fullscrape: c.fullScrapesLimited },
+      udp: { announce: c.udpAnnouncesLimited, scrape: c.udpScrapesLimited }
+    }
   }
 }
 

@@ -6,6 +6,11 @@
  * Anti-amplification: before a client has proven its address with a valid connection id, the
  * only replies are the 16-byte connect reply (to a 16+ byte request) and the error for a wrong id,
  * and the latter only when it is no larger than the request.
+ *
+ * Rate limits apply after the connection id is checked, so a spoofed source can neither spend a
+ * victim's bucket nor get a reply; an over-limit announce or scrape gets a 33-byte error packet
+ * (never more than the request) without touching the store. Connects are never limited: their
+ * source is unproven, so limiting them would let anyone lock a victim's address out.
  */
 import {
   ERROR_CONNECTION_ID, ERROR_NOT_AUTHORIZED, UDP_ANNOUNCE, UDP_CONNECT, UDP_EVENT_COMPLETED, UDP_EVENT_STOPPED, UDP_MAX_PEERS_V4,
@@ -15,6 +20,7 @@ import {
 import type { AccessLists } from '../access/access-lists.js'
 import type { TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
+import { ERROR_RATE_LIMITED, KIND_ANNOUNCE, KIND_SCRAPE, type RateLimiter } from '../limits/rate-limit.js'
 import { selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
 import { available, drawInterval } from '../swarm/reply-peers.js'
 import type { SwarmStore } from '../swarm/store.js'
@@ -27,14 +33,20 @@ const selected = new Int32Array(UDP_MAX_PEERS_V4)
 
 export class UdpHandler {
   private readonly request = new UdpRequest()
+  private readonly announceLimit: RateLimiter | null
+  private readonly scrapeLimit: RateLimiter | null
 
   constructor (
     private readonly store: SwarmStore,
     private readonly ids: ConnectionIds,
     private readonly options: TrackerOptions,
     private readonly counters: Counters,
-    private readonly access: AccessLists | null = null
-  ) {}
+    private readonly access: AccessLists | null = null,
+    limiter: RateLimiter | null = null
+  ) {
+    this.announceLimit = limiter !== null && limiter.limits(KIND_ANNOUNCE) ? limiter : null
+    this.scrapeLimit = limiter !== null && limiter.limits(KIND_SCRAPE) ? limiter : null
+  }
 
   handle (msg: Buffer, length: number, family: number, ip: Uint32Array, out: Buffer, off: number): number {
     const c = this.counters
@@ -55,9 +67,19 @@ export class UdpHandler {
     }
     if (kind === UDP_ANNOUNCE) {
       c.udpAnnounces++
+      if (this.announceLimit !== null && this.announceLimit.take(KIND_ANNOUNCE, family, ip, now) !== 0) {
+        c.udpAnnouncesLimited++
+        return writeErrorReply(out, off, r.transactionId, ERROR_RATE_LIMITED) - off
+      }
       return this.announce(msg, family, ip, out, off)
     }
     c.udpScrapes++
+    if (this.scrapeLimit !== null && this.scrapeLimit.take(KIND_SCRAPE, family, ip, now) !== 0) {
+      c.udpScrapesLimited++
+      // A scrape without hashes is 16 bytes: too short to carry the error.
+      if (8 + ERROR_RATE_LIMITED.length > length) return 0
+      return writeErrorReply(out, off, r.transactionId, ERROR_RATE_LIMITED) - off
+    }
     let o = writeScrapeReplyHead(out, off, r.transactionId)
     for (let k = 0; k < r.scrapeCount; k++) {
       const h = r.infoHashOffset + k * 20

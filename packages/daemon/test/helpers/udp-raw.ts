@@ -196,12 +196,13 @@ export class UdpClient {
     })
   }
 
-  static async open(target: Endpoint): Promise<UdpClient> {
+  /** `localAddress`: the source address (default the loopback; 127.0.0.2 etc. also reach it). */
+  static async open(target: Endpoint, localAddress?: string): Promise<UdpClient> {
     const v6 = target.family === 'IPv6'
     const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4' })
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject)
-      socket.bind(0, v6 ? '::1' : '127.0.0.1', () => {
+      socket.bind(0, localAddress ?? (v6 ? '::1' : '127.0.0.1'), () => {
         socket.removeListener('error', reject)
         resolve()
       })

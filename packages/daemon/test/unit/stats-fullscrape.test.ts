@@ -9,7 +9,7 @@ import {
 import { AccessLists } from '../../src/access/access-lists.js'
 import { ManualClock } from '../../src/clock.js'
 import { Counters } from '../../src/counters.js'
-import { FullScrapeLimiter } from '../../src/fullscrape/limiter.js'
+import { KIND_FULLSCRAPE, RateLimiter, perSecond } from '../../src/limits/rate-limit.js'
 import { fullScrapeBody, fullScrapeResponseHead } from '../../src/fullscrape/stream.js'
 import type { FullScrapeRequest } from '../../src/fullscrape/stream.js'
 import { StatsContext } from '../../src/stats/context.js'
@@ -115,25 +115,19 @@ test('renew histogram and herr rows', () => {
 
 // ---- full scrape limiter ----
 
-test('FullScrapeLimiter: one per interval per address, Retry-After counts down, prune and bound', () => {
-  const l = new FullScrapeLimiter(300, 3)
-  assert.equal(l.check('a', 1000), 0)
-  assert.equal(l.check('a', 1000), 300)
-  assert.equal(l.check('a', 1299), 1)
-  assert.equal(l.check('a', 1300), 0)
-  assert.equal(l.check('b', 1301), 0)
-  assert.equal(l.check('c', 1302), 0)
-  assert.equal(l.size, 3)
-  assert.equal(l.check('d', 1303), 0) // over the bound: the oldest (a) goes
-  assert.equal(l.size, 3)
-  assert.equal(l.check('a', 1304), 0, 'evicted, so allowed again')
-  l.prune(1302 + 300)
-  assert.ok(l.size <= 2)
-  l.prune(10_000)
-  assert.equal(l.size, 0)
-  const off = new FullScrapeLimiter(0)
-  for (let i = 0; i < 5; i++) assert.equal(off.check('a', 1), 0)
-  assert.equal(off.size, 0)
+test('full scrape limit: one per interval per address, Retry-After counts down, other addresses unaffected', () => {
+  const none = perSecond(0, 1)
+  const l = new RateLimiter({ announce: none, scrape: none, fullScrape: { secondsPerRequest: 300, burst: 1 }, slots: 1024, ipv6PrefixBits: 64 })
+  const a = ip4(1)
+  assert.equal(l.take(KIND_FULLSCRAPE, 4, a, 1000), 0)
+  assert.equal(l.take(KIND_FULLSCRAPE, 4, a, 1000), 300)
+  assert.equal(l.take(KIND_FULLSCRAPE, 4, a, 1100), 200)
+  assert.equal(l.take(KIND_FULLSCRAPE, 4, a, 1299), 1)
+  assert.equal(l.take(KIND_FULLSCRAPE, 4, a, 1300), 0)
+  assert.equal(l.take(KIND_FULLSCRAPE, 4, ip4(2), 1301), 0)
+  assert.equal(l.liveEntries(1301), 2)
+  assert.equal(l.liveEntries(1600), 1)
+  assert.equal(l.liveEntries(10_000), 0)
 })
 
 // ---- full scrape bodies ----
