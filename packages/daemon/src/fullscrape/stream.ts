@@ -24,7 +24,7 @@ import {
   fullScrapeHead, fullScrapeTail, writeFullScrapeRecord
 } from '@otd/proto'
 import type { Counters } from '../counters.js'
-import type { SwarmStore, Torrent } from '../swarm/store.js'
+import type { SwarmStore } from '../swarm/store.js'
 
 export interface FullScrapeRequest {
   /** A SCRAPE_FORMAT_* of proto. */
@@ -58,21 +58,22 @@ export function fullScrapeResponseHead (r: FullScrapeRequest): Buffer {
 async function snapshotKeys (store: SwarmStore): Promise<string[][]> {
   const buckets: string[][] = Array.from({ length: 256 }, () => [])
   let n = 0
-  for (const key of store.torrents.keys()) {
+  for (let id = store.next(0); id >= 0; id = store.next(id + 1)) {
+    const key = store.keyOf(id)
     buckets[key.charCodeAt(0)]!.push(key)
     if (++n % KEYS_PER_TURN === 0) await yieldToLoop()
   }
   return buckets
 }
 
-function jsonRecord (r: FullScrapeRequest, key: string, t: Torrent, first: boolean): string {
+function jsonRecord (r: FullScrapeRequest, key: string, store: SwarmStore, t: number, first: boolean): string {
   const hex = Buffer.from(key, 'latin1').toString('hex')
   const sep = first ? '' : ','
   if (r.format === SCRAPE_FORMAT_STATEDUMP) {
-    return `${sep}\n{"info_hash":"${hex}","base_minute":${Math.floor(t.lastActive / 60)},"downloaded":${t.downloaded}}`
+    return `${sep}\n{"info_hash":"${hex}","base_minute":${Math.floor(store.lastActive(t) / 60)},"downloaded":${store.downloaded(t)}}`
   }
-  const s = t.seeders
-  return `${sep}\n"${hex}":{"complete":${s},"downloaded":${t.downloaded},"incomplete":${t.peers - s}}`
+  const s = store.seedersOf(t)
+  return `${sep}\n"${hex}":{"complete":${s},"downloaded":${store.downloaded(t)},"incomplete":${store.peersOf(t) - s}}`
 }
 
 /** The uncompressed body, as a sequence of buffers of at most 64 KiB. */
@@ -93,19 +94,19 @@ export async function * fullScrapeBody (store: SwarmStore, r: FullScrapeRequest)
     if (bucket.length === 0) continue
     bucket.sort()
     for (const key of bucket) {
-      const t = store.get(key)
-      if (t === undefined) continue
+      hash.write(key, 0, 20, 'latin1')
+      const t = store.find(hash, 0)
+      if (t < 0) continue
       if (off + FULL_SCRAPE_RECORD_BOUND + 256 > BUFFER_BYTES) {
         yield buf.subarray(0, off)
         buf = Buffer.allocUnsafe(BUFFER_BYTES)
         off = 0
       }
       if (r.json) {
-        off += buf.write(jsonRecord(r, key, t, first), off, 'latin1')
+        off += buf.write(jsonRecord(r, key, store, t, first), off, 'latin1')
       } else {
-        const s = t.seeders
-        hash.write(key, 0, 20, 'latin1')
-        off = writeFullScrapeRecord(r.format, buf, off, hash, 0, s, t.peers - s, t.downloaded, Math.floor(t.lastActive / 60))
+        const s = store.seedersOf(t)
+        off = writeFullScrapeRecord(r.format, buf, off, hash, 0, s, store.peersOf(t) - s, store.downloaded(t), Math.floor(store.lastActive(t) / 60))
       }
       first = false
       if (++records % RECORDS_PER_TURN === 0) await yieldToLoop()
