@@ -220,7 +220,9 @@ function everythingObject (ctx: StatsContext): Record<string, unknown> {
       livesync: c.syncPeersReceived
     },
     renew: [...s.renew],
-    http_error: Object.fromEntries([...c.httpErrors].sort((a, b) => a[0] - b[0]))
+    http_error: Object.fromEntries([...c.httpErrors].sort((a, b) => a[0] - b[0])),
+    store: { live_bytes: s.liveBytes, allocated_bytes: s.bytes, memory_limit_bytes: s.limits.memoryLimitBytes ?? 0 },
+    evicted: { torrents: s.evictedTorrents, torrent_peers: s.evictedTorrentPeers, peers: s.evictedPeers }
   }
 }
 

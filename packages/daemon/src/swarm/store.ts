@@ -43,7 +43,22 @@ export interface SyncTap {
 export interface StoreLimits {
   peerTimeoutSeconds: number
   torrentTimeoutSeconds: number
+  /** Most torrents held; 0 = no limit. */
+  maxTorrents?: number
+  /** Most peers per torrent and family; 0 = no limit. */
+  maxPeersPerTorrent?: number
+  /** Budget for {@link SwarmStore.liveBytes}; 0 = no limit. */
+  memoryLimitBytes?: number
 }
+
+/** Torrents sampled per eviction: the least recently active of them goes (Redis-style approximate LRU). */
+const EVICTION_SAMPLE = 16
+/** Records sampled when a full torrent takes a new peer: the stalest of them makes room. */
+const PEER_EVICTION_SAMPLE = 8
+/** Most torrents evicted for one insert, so one announce never pays for a long eviction run. */
+const EVICTIONS_PER_INSERT = 64
+/** Bytes per torrent id in the columns (key, last activity, downloaded, live, and 13 per family). */
+const ID_BYTES = 5 * 4 + 4 + 8 + 1 + 2 * 13
 
 /** Grace after a torrent empties before an undownloaded one is dropped (opentracker: 1-4 minutes). */
 const EMPTY_GRACE_SECONDS = 120
@@ -103,6 +118,11 @@ export class SwarmStore {
   completed = 0
   /** Re-announce histogram: how many minutes (0-44) a peer's previous announce was ago (stats `renew`). */
   readonly renew = new Uint32Array(45)
+  /** Torrents dropped to stay within maxTorrents or the memory budget, and the peers they held. */
+  evictedTorrents = 0
+  evictedTorrentPeers = 0
+  /** Peers replaced because their torrent was at maxPeersPerTorrent. */
+  evictedPeers = 0
 
   /**
    * Set by {@link announce}: the requester's family and record index (for leaving it out of the
@@ -160,7 +180,16 @@ export class SwarmStore {
 
   /** Bytes of the store's arrays in use (columns up to the highest id used, index, peer pages). */
   get bytes (): number {
-    return this.highWater * (KEY_WORDS * 4 + 4 + 8 + 1 + 2 * 13) + this.slots.length * 4 + (this.v4.heap.pageWords + this.v6.heap.pageWords) * 4
+    return this.highWater * ID_BYTES + this.slots.length * 4 + (this.v4.heap.pageWords + this.v6.heap.pageWords) * 4
+  }
+
+  /**
+   * What the live torrents and peers take: columns of live ids, the index, and peer blocks handed
+   * out. Freed ids and blocks are reused before anything new is allocated, so the process never
+   * holds much more than the highest this has been; it is what the memory budget limits.
+   */
+  get liveBytes (): number {
+    return this.size * ID_BYTES + this.slots.length * 4 + (this.v4.heap.usedWords + this.v6.heap.usedWords) * 4
   }
 
   // ---- keys and lookup ----
@@ -342,8 +371,7 @@ export class SwarmStore {
       w[at] = ((flags << 24) | time) >>> 0
       if (this.syncTap !== null && (minutes > 10 || newlyCompleted)) this.syncTap.announced(this.keyOf(id), family, ip, port, flags)
     } else {
-      idx = -idx - 1
-      this.insertPeer(fc, id, idx, ip, port, ((flags << 24) | time) >>> 0)
+      idx = this.insertPeer(fc, id, -idx - 1, ip, port, ((flags << 24) | time) >>> 0)
       if ((flags & FLAG_COMPLETED) !== 0) { this.downloadedCol[id]!++; this.completed++ }
       if (this.syncTap !== null) this.syncTap.announced(this.keyOf(id), family, ip, port, flags)
     }
@@ -562,6 +590,11 @@ export class SwarmStore {
 
   /** Adds the loaded key at the slot the last lookup missed on. */
   private insertLoadedKey (lastActive: number): number {
+    const max = this.limits.maxTorrents ?? 0
+    if ((max > 0 && this.size >= max) || this.overBudget()) {
+      this.evictTorrents(-1, max > 0 && this.size >= max ? this.size - max + 1 : 0)
+      this.lookup() // the index may have moved: find the empty slot for the loaded key again
+    }
     let id: number
     if (this.freeIds.length > 0) id = this.freeIds.pop()!
     else {
@@ -605,8 +638,68 @@ export class SwarmStore {
     this.k0 = k[0]!; this.k1 = k[1]!; this.k2 = k[2]!; this.k3 = k[3]!; this.k4 = k[4]!
   }
 
-  /** Inserts a record at index `pos` of torrent `id`'s list, moving to a larger block when full. */
-  private insertPeer (fc: FamilyColumns, id: number, pos: number, ip: Uint32Array, port: number, meta: number): void {
+  private overBudget (): boolean {
+    const budget = this.limits.memoryLimitBytes ?? 0
+    return budget > 0 && this.liveBytes > budget
+  }
+
+  /**
+   * Drops at least `atLeast` torrents, and more while over the memory budget (at most
+   * {@link EVICTIONS_PER_INSERT} beyond `atLeast`), each the least recently active of a random
+   * sample; never `keep`. Leaves the loaded key alone.
+   */
+  private evictTorrents (keep: number, atLeast: number): void {
+    const k = [this.k0, this.k1, this.k2, this.k3, this.k4]
+    let evicted = 0
+    while (this.size > 1 && (evicted < atLeast || (this.overBudget() && evicted < atLeast + EVICTIONS_PER_INSERT))) {
+      let victim = -1
+      let oldest = Infinity
+      for (let i = 0; i < EVICTION_SAMPLE; i++) {
+        const id = this.next(Math.floor(Math.random() * this.highWater))
+        if (id < 0 || id === keep) continue
+        const t = this.lastActiveCol[id]!
+        if (t < oldest) { oldest = t; victim = id }
+      }
+      if (victim < 0) break
+      this.evictedTorrents++
+      this.evictedTorrentPeers += this.peersOf(victim)
+      this.dropTorrent(victim)
+      evicted++
+    }
+    this.k0 = k[0]!; this.k1 = k[1]!; this.k2 = k[2]!; this.k3 = k[3]!; this.k4 = k[4]!
+  }
+
+  /**
+   * Makes room in a torrent at maxPeersPerTorrent: removes the stalest of a few sampled records.
+   * Returns the new insertion point for `pos` (shifted when the removed record was before it).
+   */
+  private evictPeer (fc: FamilyColumns, id: number, pos: number): number {
+    const s = fc.stride
+    const n = fc.count[id]!
+    const h = fc.handle[id]!
+    const w = fc.heap.page(h)
+    const b = fc.heap.offset(h)
+    const now = this.clock.seconds & TIME_MASK
+    let victim = 0
+    let oldest = -1
+    for (let i = 0; i < PEER_EVICTION_SAMPLE; i++) {
+      const r = Math.floor(Math.random() * n)
+      const age = (now - w[b + r * s + s - 1]!) & TIME_MASK
+      if (age > oldest) { oldest = age; victim = r }
+    }
+    this.removePeer(fc, id, victim)
+    this.evictedPeers++
+    return victim < pos ? pos - 1 : pos
+  }
+
+  /**
+   * Inserts a record at index `pos` of torrent `id`'s list, moving to a larger block when full,
+   * making room first when a limit is reached. Returns the index it ended up at.
+   */
+  private insertPeer (fc: FamilyColumns, id: number, pos: number, ip: Uint32Array, port: number, meta: number): number {
+    const maxPeers = this.limits.maxPeersPerTorrent ?? 0
+    if (maxPeers > 0 && fc.count[id]! >= maxPeers) pos = this.evictPeer(fc, id, pos)
+    else if (this.overBudget()) this.evictTorrents(id, 0)
     const s = fc.stride
     const heap = fc.heap
     const n = fc.count[id]!
@@ -644,6 +737,7 @@ export class SwarmStore {
       fc.seeders[id] = fc.seeders[id]! + 1
       this.seeders++
     }
+    return pos
   }
 
   /** Removes record `idx` of torrent `id`'s list. */
