@@ -79,9 +79,9 @@ export class PeerHeap {
   offset (handle: number): number { return handle & OFFSET_MASK }
 
   alloc (cls: number): number {
-    this.usedWords += this.blockWords(cls)
     if (cls >= this.largeOrder) {
       const p = this.takePageIndex()
+      this.usedWords += this.blockWords(cls)
       const words = this.blockWords(cls)
       this.pages[p] = new Uint32Array(words)
       this.freeMarks[p] = null
@@ -91,6 +91,7 @@ export class PeerHeap {
     let o = cls
     while (o <= this.pageOrder && this.heads[o] === NIL) o++
     if (o > this.pageOrder) { this.newPage(); o = this.pageOrder }
+    this.usedWords += this.blockWords(cls)
     const handle = this.heads[o]!
     this.unlink(handle, o)
     const p = handle >>> PAGE_SHIFT

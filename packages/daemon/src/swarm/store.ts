@@ -262,6 +262,25 @@ export class SwarmStore {
     }
   }
 
+  /** Whether `id` is a live torrent. */
+  isLive (id: number): boolean { return id >= 0 && id < this.highWater && this.live[id] === 1 }
+
+  /** Byte `i` (0-19) of torrent `id`'s info_hash. */
+  keyByte (id: number, i: number): number {
+    return (this.keys[id * KEY_WORDS + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff
+  }
+
+  /** Orders two torrents by info_hash (bytewise): negative, 0 or positive. */
+  compareKeys (a: number, b: number): number {
+    const keys = this.keys
+    for (let k = 0; k < KEY_WORDS; k++) {
+      const x = keys[a * KEY_WORDS + k]!
+      const y = keys[b * KEY_WORDS + k]!
+      if (x !== y) return x < y ? -1 : 1
+    }
+    return 0
+  }
+
   /** The first live torrent id at or after `from`, or -1: `for (let id = s.next(0); id >= 0; id = s.next(id + 1))`. */
   next (from: number): number {
     const live = this.live
@@ -528,6 +547,7 @@ export class SwarmStore {
 
   /** Removes torrent `id` and everything it holds. */
   dropTorrent (id: number): void {
+    if (!this.isLive(id)) return
     for (const fc of [this.v4, this.v6]) {
       const n = fc.count[id]!
       if (n > 0) {

@@ -59,3 +59,53 @@ export function recordsOf (store: SwarmStore, key: string, family: number): numb
   for (let i = 0; i < n; i++) out.push(Array.from(store.listWords.subarray(store.listBase + i * s, store.listBase + (i + 1) * s)))
   return out
 }
+
+/** The id of the torrent with key `key`; fails when there is none. */
+export function idOf (store: SwarmStore, key: string): number {
+  const id = store.findKey(key)
+  if (id < 0) throw new Error(`no torrent ${Buffer.from(key, 'latin1').toString('hex')}`)
+  return id
+}
+
+/** The flags (meta >>> 24) of ip:port in a torrent's list of `family`, or -1 when it is not there. */
+export function flagsOfPeer (store: SwarmStore, key: string, family: number, ip: Uint32Array, port: number): number {
+  const id = store.findKey(key)
+  if (id < 0) return -1
+  const i = store.findPeerIn(id, family, ip, port)
+  if (i < 0) return -1
+  const s = family === 4 ? 3 : 6
+  return store.listWords[store.listBase + i * s + s - 1]! >>> 24
+}
+
+/**
+ * Everything the store holds for every torrent, sorted by key: the raw records of both families
+ * (as stored: ip words, port, meta), counts and times. For comparing two stores exactly.
+ */
+export function snapshotOf (store: SwarmStore): Array<{ k: string, downloaded: number, lastActive: number, v4: number[], v6: number[], seeders: number }> {
+  return keysOf(store).sort((a, b) => a < b ? -1 : a > b ? 1 : 0).map((k) => {
+    const t = torrentOf(store, k)!
+    return {
+      k: Buffer.from(k, 'latin1').toString('hex'),
+      downloaded: t.downloaded,
+      lastActive: t.lastActive,
+      v4: recordsOf(store, k, 4).flat(),
+      v6: recordsOf(store, k, 6).flat(),
+      seeders: t.seeders
+    }
+  })
+}
+
+/**
+ * Inserts a record at index `pos` of the `count` records of stride `s` at `w[base..]` (the caller
+ * leaves room for one more); returns the new count. What the store does inside a block, for tests
+ * that build peer lists by hand.
+ */
+export function insertRecord (w: Uint32Array, base: number, count: number, s: number, pos: number, ip: ArrayLike<number>, port: number, meta: number): number {
+  if ((count + 1) * s + base > w.length) throw new RangeError('no room for another record')
+  w.copyWithin(base + (pos + 1) * s, base + pos * s, base + count * s)
+  const b = base + pos * s
+  for (let k = 0; k < s - 2; k++) w[b + k] = ip[k]!
+  w[b + s - 2] = port
+  w[b + s - 1] = meta >>> 0
+  return count + 1
+}
