@@ -443,7 +443,11 @@ export class SwarmStore {
     const k = peerKey(family, ip, port)
     if (!force && !ids!.has(k)) return
     if (ids === undefined) this.peerIdMaps.set(id, ids = new Map())
-    ids.set(k, Buffer.from(peerId.subarray(idOffset, idOffset + 20)))
+    // Its own 20 bytes: a Buffer.from copy would be a slice of Node's 8 KiB pool and keep the
+    // whole pool block alive for as long as the peer is remembered.
+    const copy = Buffer.allocUnsafeSlow(20)
+    peerId.copy(copy, 0, idOffset, idOffset + 20)
+    ids.set(k, copy)
   }
 
   // ---- restore (state dump, state file, sync) ----
