@@ -2,6 +2,7 @@
  * Tracker configuration: one typed object with one source of defaults. Units are in the names.
  */
 import { FAMILY_INVALID, FAMILY_V4, parseAddress, parseNet } from '@otd/proto'
+import { totalmem } from 'node:os'
 import type { Logger } from 'pino'
 import type { Clock } from './clock.js'
 
@@ -46,6 +47,15 @@ export interface TrackerOptions {
   peerTimeoutSeconds: number
   /** An empty torrent with downloads is kept this long after its last peer expired. Default 86400. */
   torrentTimeoutSeconds: number
+  /** Most torrents held; at the limit the least recently active make room. 0 = no limit (default). */
+  maxTorrents: number
+  /** Most peers per torrent and address family; at the limit a stale peer makes room. 0 = no limit (default). */
+  maxPeersPerTorrent: number
+  /**
+   * Budget in bytes for the swarm store (torrents and peers); over it the least recently active
+   * torrents are evicted. 0 = no limit. Default: half of the machine's memory.
+   */
+  memoryLimitBytes: number
   /** How long a full cleaning pass over all torrents takes, spread in one-second slices. Default 120. */
   cleanPassSeconds: number
   /** HTTP connections without a byte received for this long are closed (idle keep-alive, stalled heads). Default 30. */
@@ -141,6 +151,9 @@ export function defaultOptions (): TrackerOptions {
     peerTimeoutSeconds: 2700,
     torrentTimeoutSeconds: 86400,
     cleanPassSeconds: 120,
+    maxTorrents: 0,
+    maxPeersPerTorrent: 0,
+    memoryLimitBytes: Math.floor(totalmem() / 2),
     httpIdleTimeoutSeconds: 30,
     httpFirstByteTimeoutSeconds: 10,
     httpRequestTimeoutSeconds: 10,
@@ -190,7 +203,7 @@ export function resolveOptions (user: Partial<TrackerOptions> = {}): TrackerOpti
     const v = o[k]
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`invalid ${k}: ${String(v)} (a positive integer is required)`)
   }
-  for (const k of ['announceIntervalJitterSeconds', 'numwantDefault', 'fullScrapeIntervalSeconds', 'stateFileIntervalSeconds'] as const) {
+  for (const k of ['announceIntervalJitterSeconds', 'numwantDefault', 'fullScrapeIntervalSeconds', 'stateFileIntervalSeconds', 'maxTorrents', 'maxPeersPerTorrent', 'memoryLimitBytes'] as const) {
     const v = o[k]
     if (!Number.isInteger(v) || v < 0) throw new Error(`invalid ${k}: ${String(v)} (a non-negative integer is required)`)
   }

@@ -105,6 +105,26 @@ function integer (field: keyof TrackerOptions, min: number, unit: string, digits
 
 const seconds = (field: keyof TrackerOptions, min: number): Apply => integer(field, min, 'seconds')
 
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }
+
+/** A size in bytes with an optional K, M, G or T suffix (powers of 1024), e.g. `512M`. */
+function size (field: keyof TrackerOptions): Apply {
+  return (s, v) => {
+    const m = /^(\d{1,12})([kmgt]?)i?b?$/i.exec(v)
+    if (m === null) return 'a size in bytes is required, optionally with K, M, G or T (e.g. 512M; 0 for no limit)'
+    ;(s.tracker as unknown as Record<string, number>)[field] = Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!
+    return null
+  }
+}
+
+/** Prints a byte count with the largest exact K/M/G/T suffix. */
+export function formatSize (n: number): string {
+  for (const [u, f] of [['T', 2 ** 40], ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10]] as const) {
+    if (n >= f && n % f === 0) return `${n / f}${u}`
+  }
+  return String(n)
+}
+
 function bless (perms: number, restrictsStats = false): Apply {
   return (s, v) => {
     const net = parseNet(v)
@@ -293,6 +313,18 @@ export const SETTING_KEYS: Record<string, { apply: Apply, help: string }> = {
   'tracker.peer_timeout': { apply: seconds('peerTimeoutSeconds', 1), help: 'seconds: peers expire after this (default 2700)' },
   'tracker.torrent_timeout': { apply: seconds('torrentTimeoutSeconds', 1), help: 'seconds: empty torrents with downloads kept this long (default 86400)' },
   'tracker.clean_pass': { apply: seconds('cleanPassSeconds', 1), help: 'seconds: duration of one cleaning pass (default 120)' },
+  'tracker.max_torrents': {
+    apply: integer('maxTorrents', 0, 'torrents', 10),
+    help: 'N: most torrents held; the least recently active make room (0: no limit, default)'
+  },
+  'tracker.max_peers_per_torrent': {
+    apply: integer('maxPeersPerTorrent', 0, 'peers', 10),
+    help: 'N: most peers per torrent and address family; a stale peer makes room (0: no limit, default)'
+  },
+  'tracker.memory_limit': {
+    apply: size('memoryLimitBytes'),
+    help: 'size: budget for torrents and peers, e.g. 2G; least recently active torrents are evicted (0: none; default half of RAM)'
+  },
   'tracker.external_ip': {
     apply: (s, v) => { const b = parseBool(v); if (b === null) return 'yes or no is required'; s.tracker.externalIp = b; return null },
     help: 'yes|no: BEP 24 external ip in HTTP announce replies (default no)'
@@ -414,6 +446,9 @@ export function formatSettings (s: Settings): string {
   kv('tracker.peer_timeout', t.peerTimeoutSeconds, d.peerTimeoutSeconds)
   kv('tracker.torrent_timeout', t.torrentTimeoutSeconds, d.torrentTimeoutSeconds)
   kv('tracker.clean_pass', t.cleanPassSeconds, d.cleanPassSeconds)
+  kv('tracker.max_torrents', t.maxTorrents, d.maxTorrents)
+  kv('tracker.max_peers_per_torrent', t.maxPeersPerTorrent, d.maxPeersPerTorrent)
+  kv('tracker.memory_limit', formatSize(t.memoryLimitBytes), formatSize(d.memoryLimitBytes))
   kv('tracker.external_ip', t.externalIp, d.externalIp)
   if (t.stateFile !== '') kv('tracker.statefile', t.stateFile)
   kv('tracker.statefile_interval', t.stateFileIntervalSeconds, d.stateFileIntervalSeconds)

@@ -106,7 +106,10 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
   const counters = new Counters()
   const store = new SwarmStore(clock, {
     peerTimeoutSeconds: options.peerTimeoutSeconds,
-    torrentTimeoutSeconds: options.torrentTimeoutSeconds
+    torrentTimeoutSeconds: options.torrentTimeoutSeconds,
+    maxTorrents: options.maxTorrents,
+    maxPeersPerTorrent: options.maxPeersPerTorrent,
+    memoryLimitBytes: options.memoryLimitBytes
   })
   const ids = new ConnectionIds(options.udpConnectionIdMaxAgeSeconds)
   const access = new AccessLists(options.whitelistFile, options.blacklistFile, logger)

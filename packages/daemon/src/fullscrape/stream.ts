@@ -2,8 +2,8 @@
  * Full scrapes (reference §7): every torrent's counts in one of opentracker's formats, sorted by
  * info_hash, optionally compressed with gzip or zstd (node:zlib), streamed to the client.
  *
- * Memory stays flat however many torrents there are: keys are snapshotted into 256 buckets by
- * first byte (the only per-torrent allocation: one array slot), each bucket is sorted when its
+ * Memory stays flat however many torrents there are: torrent ids are snapshotted into 256 buckets
+ * by first byte (the only per-torrent allocation: one array slot), each bucket is sorted when its
  * turn comes, and records are written into 64 KiB buffers that are handed to a stream pipeline.
  * The pipeline's back-pressure stops production when the client (or the compressor) does not
  * keep up, so a slow reader never makes the daemon buffer the scrape, and the producer yields to
@@ -24,7 +24,7 @@ import {
   fullScrapeHead, fullScrapeTail, writeFullScrapeRecord
 } from '@otd/proto'
 import type { Counters } from '../counters.js'
-import type { SwarmStore, Torrent } from '../swarm/store.js'
+import type { SwarmStore } from '../swarm/store.js'
 
 export interface FullScrapeRequest {
   /** A SCRAPE_FORMAT_* of proto. */
@@ -54,30 +54,46 @@ export function fullScrapeResponseHead (r: FullScrapeRequest): Buffer {
   return Buffer.from(`HTTP/1.${r.http11 ? 1 : 0} 200 OK\r\nContent-Type: ${contentType(r)}\r\n${enc}Vary: Accept-Encoding\r\n${framing}Connection: close\r\n\r\n`, 'latin1')
 }
 
-/** Snapshot of the store's keys in 256 buckets by first byte (sorted lazily, bucket by bucket). */
-async function snapshotKeys (store: SwarmStore): Promise<string[][]> {
-  const buckets: string[][] = Array.from({ length: 256 }, () => [])
+/**
+ * Snapshot of the store's torrent ids in 256 buckets by the first byte of their info_hash (4 bytes
+ * per torrent; sorted lazily, bucket by bucket).
+ */
+async function snapshotIds (store: SwarmStore): Promise<number[][]> {
+  const buckets: number[][] = Array.from({ length: 256 }, () => [])
   let n = 0
-  for (const key of store.torrents.keys()) {
-    buckets[key.charCodeAt(0)]!.push(key)
+  for (let id = store.next(0); id >= 0; id = store.next(id + 1)) {
+    buckets[store.keyByte(id, 0)]!.push(id)
     if (++n % KEYS_PER_TURN === 0) await yieldToLoop()
   }
   return buckets
 }
 
-function jsonRecord (r: FullScrapeRequest, key: string, t: Torrent, first: boolean): string {
-  const hex = Buffer.from(key, 'latin1').toString('hex')
+/**
+ * A bucket's ids still in the store and still in this bucket, sorted by info_hash. Ids of torrents
+ * dropped since the snapshot may have been reused by new torrents: those are kept when their hash
+ * falls in the same bucket (they are live torrents, and the sort uses current keys), so the
+ * output stays sorted and holds no torrent twice.
+ */
+function liveSorted (store: SwarmStore, bucket: number[], first: number): number[] {
+  let kept = 0
+  for (const id of bucket) if (store.isLive(id) && store.keyByte(id, 0) === first) bucket[kept++] = id
+  bucket.length = kept
+  return bucket.sort((a, b) => store.compareKeys(a, b))
+}
+
+function jsonRecord (r: FullScrapeRequest, hash: Buffer, store: SwarmStore, t: number, first: boolean): string {
+  const hex = hash.toString('hex')
   const sep = first ? '' : ','
   if (r.format === SCRAPE_FORMAT_STATEDUMP) {
-    return `${sep}\n{"info_hash":"${hex}","base_minute":${Math.floor(t.lastActive / 60)},"downloaded":${t.downloaded}}`
+    return `${sep}\n{"info_hash":"${hex}","base_minute":${Math.floor(store.lastActive(t) / 60)},"downloaded":${store.downloaded(t)}}`
   }
-  const s = t.seeders
-  return `${sep}\n"${hex}":{"complete":${s},"downloaded":${t.downloaded},"incomplete":${t.peers - s}}`
+  const s = store.seedersOf(t)
+  return `${sep}\n"${hex}":{"complete":${s},"downloaded":${store.downloaded(t)},"incomplete":${store.peersOf(t) - s}}`
 }
 
 /** The uncompressed body, as a sequence of buffers of at most 64 KiB. */
 export async function * fullScrapeBody (store: SwarmStore, r: FullScrapeRequest): AsyncGenerator<Buffer> {
-  const buckets = await snapshotKeys(store)
+  const buckets = await snapshotIds(store)
   const isStateDump = r.format === SCRAPE_FORMAT_STATEDUMP
   if (r.json) yield Buffer.from(isStateDump ? '{"torrents":[' : '{"files":{')
   else {
@@ -89,23 +105,27 @@ export async function * fullScrapeBody (store: SwarmStore, r: FullScrapeRequest)
   let off = 0
   let records = 0
   let first = true
-  for (const bucket of buckets) {
+  const prev = Buffer.alloc(20)
+  for (let byte = 0; byte < 256; byte++) {
+    const bucket = buckets[byte]!
     if (bucket.length === 0) continue
-    bucket.sort()
-    for (const key of bucket) {
-      const t = store.get(key)
-      if (t === undefined) continue
+    for (const t of liveSorted(store, bucket, byte)) {
+      // The producer yields between records: skip torrents dropped since, and reused ids whose
+      // new hash would break the order.
+      if (!store.isLive(t)) continue
+      store.copyKey(t, hash, 0)
+      if (!first && hash.compare(prev) <= 0) continue
+      hash.copy(prev)
       if (off + FULL_SCRAPE_RECORD_BOUND + 256 > BUFFER_BYTES) {
         yield buf.subarray(0, off)
         buf = Buffer.allocUnsafe(BUFFER_BYTES)
         off = 0
       }
       if (r.json) {
-        off += buf.write(jsonRecord(r, key, t, first), off, 'latin1')
+        off += buf.write(jsonRecord(r, hash, store, t, first), off, 'latin1')
       } else {
-        const s = t.seeders
-        hash.write(key, 0, 20, 'latin1')
-        off = writeFullScrapeRecord(r.format, buf, off, hash, 0, s, t.peers - s, t.downloaded, Math.floor(t.lastActive / 60))
+        const s = store.seedersOf(t)
+        off = writeFullScrapeRecord(r.format, buf, off, hash, 0, s, store.peersOf(t) - s, store.downloaded(t), Math.floor(store.lastActive(t) / 60))
       }
       first = false
       if (++records % RECORDS_PER_TURN === 0) await yieldToLoop()

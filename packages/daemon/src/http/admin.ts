@@ -122,7 +122,7 @@ async function route (h: AdminHost, parts: string[], query: string, post: boolea
             allowed: h.access.allows(k),
             whitelisted: h.access.white === null ? null : h.access.white.has(k),
             blacklisted: h.access.black === null ? null : h.access.black.has(k),
-            in_memory: h.store.get(k) !== undefined
+            in_memory: h.store.findKey(k) >= 0
           }))
         })
       }

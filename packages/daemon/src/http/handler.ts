@@ -22,9 +22,9 @@ import { MAY_PROXY, type TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
 import { FAILURE_RATE_LIMITED, KIND_ANNOUNCE, KIND_FULLSCRAPE, KIND_SCRAPE, type RateLimiter } from '../limits/rate-limit.js'
 import type { ReplySlab } from '../reply-slab.js'
-import { type PeerList, selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
+import { STRIDE_V4, STRIDE_V6, selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
 import { available, drawInterval, split6, splitFamilies } from '../swarm/reply-peers.js'
-import { type SwarmStore, type Torrent, peerKey } from '../swarm/store.js'
+import { type SwarmStore, peerKey } from '../swarm/store.js'
 import type { Deferred, OpsRoutes } from './ops.js'
 
 const selected = new Int32Array(1024)
@@ -208,15 +208,14 @@ export class HttpHandler {
       this.failure(FAILURE_NO_INFO_HASH, slab)
       return
     }
-    const key = q.infoHash.toString('latin1')
     const interval = drawInterval(o.announceIntervalSeconds, o.announceIntervalJitterSeconds)
     if (family === 0) family = this.announcerAddress(buf, clientFamily, clientIp)
     const ip = this.peerIp
 
     if (q.event === EVENT_STOPPED) {
-      const t = store.stop(key, family, ip, q.port)
-      const seeders = t === undefined ? 0 : t.seeders
-      const peers = t === undefined ? 0 : t.peers
+      const t = store.stop(q.infoHash, 0, family, ip, q.port)
+      const seeders = t < 0 ? 0 : store.seedersOf(t)
+      const peers = t < 0 ? 0 : store.peersOf(t)
       const out = slab.reserve(HTTP_HEAD_RESERVE + 160)
       const bodyStart = slab.off + HTTP_HEAD_RESERVE
       const end = writeStoppedBody(out, bodyStart, seeders, peers - seeders, interval, interval >> 1, family === 6)
@@ -224,60 +223,66 @@ export class HttpHandler {
       return
     }
 
-    if (this.access !== null && this.access.active && !this.access.allows(key)) {
+    if (this.access !== null && this.access.active && !this.access.allows(q.infoHash.toString('latin1'))) {
       this.counters.httpDenied++
       this.failure(FAILURE_NOT_AUTHORIZED, slab)
       return
     }
-    const t = store.announce(key, family, ip, q.port, q.leftIsZero, q.event === EVENT_COMPLETED)
+    const t = store.announce(q.infoHash, 0, family, ip, q.port, q.leftIsZero, q.event === EVENT_COMPLETED)
     if (q.hasPeerId) store.rememberPeerId(t, family, ip, q.port, q.peerId, 0, !q.compact && !q.noPeerId)
-    const self = store.selfList
-    const selfIndex = store.selfIndex
     let want = q.numwant < 0 ? o.numwantDefault : q.numwant
     if (want > o.numwantMax) want = o.numwantMax
-    const n4 = splitFamilies(want, available(t.v4, self), available(t.v6, self))
+    const n4 = splitFamilies(want, available(store.countOf(t, 4), family === 4), available(store.countOf(t, 6), family !== 4))
     const n6 = split6
-    const seeders = t.seeders
-    const peers = t.peers
+    const seeders = store.seedersOf(t)
+    const peers = store.peersOf(t)
 
     const ext = this.externalIp(family, ip)
     if (!q.compact) {
-      this.announceDict(t, seeders, peers, interval, n4, n6, self, selfIndex, slab, ext)
+      this.announceDict(t, family, seeders, peers, interval, n4, n6, slab, ext)
       return
     }
     const out = slab.reserve(HTTP_HEAD_RESERVE + announceBodyBound(n4, n6))
     const bodyStart = slab.off + HTTP_HEAD_RESERVE
-    let off = writeAnnounceHead(out, bodyStart, seeders, t.downloaded, peers - seeders, interval, interval >> 1, ext)
-    if (n4 > 0) off = this.writeFamily(t.v4!, n4, self, selfIndex, out, off, false)
-    if (n6 > 0) off = this.writeFamily(t.v6!, n6, self, selfIndex, out, off, true)
+    let off = writeAnnounceHead(out, bodyStart, seeders, store.downloaded(t), peers - seeders, interval, interval >> 1, ext)
+    if (n4 > 0) off = this.writeFamily(t, 4, n4, family === 4 ? store.selfIndex : -1, out, off)
+    if (n6 > 0) off = this.writeFamily(t, 6, n6, family !== 4 ? store.selfIndex : -1, out, off)
     off = writeDictEnd(out, off)
     this.ok(out, bodyStart, off, slab)
   }
 
-  private writeFamily (list: PeerList, n: number, self: PeerList | null, selfIndex: number, out: Buffer, off: number, v6: boolean): number {
-    const count = selectPeers(list, n, list === self ? selfIndex : -1, selected)
-    off = v6 ? writePeers6Key(out, off, count) : writePeersKey(out, off, count)
-    return writeCompactPeers(list, selected, count, out, off)
+  private writeFamily (t: number, family: number, n: number, skip: number, out: Buffer, off: number): number {
+    const store = this.store
+    const total = store.open(t, family)
+    const s = family === 4 ? STRIDE_V4 : STRIDE_V6
+    const count = selectPeers(store.listWords, store.listBase, total, s, n, skip, selected)
+    off = family !== 4 ? writePeers6Key(out, off, count) : writePeersKey(out, off, count)
+    return writeCompactPeers(store.listWords, store.listBase, s, selected, count, out, off)
   }
 
   /** The BEP 3 dictionary model (compact=0), which opentracker refuses with 400. */
-  private announceDict (t: Torrent, seeders: number, peers: number, interval: number,
-    n4: number, n6: number, self: PeerList | null, selfIndex: number, slab: ReplySlab, ext: Buffer | null): void {
+  private announceDict (t: number, selfFamily: number, seeders: number, peers: number, interval: number,
+    n4: number, n6: number, slab: ReplySlab, ext: Buffer | null): void {
     const q = this.announceQuery
-    const ids = q.noPeerId ? null : t.peerIds
+    const store = this.store
+    const selfIndex = store.selfIndex
+    const ids = q.noPeerId ? null : store.peerIdsOf(t)
     const out = slab.reserve(HTTP_HEAD_RESERVE + dictAnnounceBodyBound(n4 + n6))
     const bodyStart = slab.off + HTTP_HEAD_RESERVE
-    let off = writeAnnounceHead(out, bodyStart, seeders, t.downloaded, peers - seeders, interval, interval >> 1, ext)
+    let off = writeAnnounceHead(out, bodyStart, seeders, store.downloaded(t), peers - seeders, interval, interval >> 1, ext)
     off = writePeersListStart(out, off)
-    for (const [list, n] of [[t.v4, n4], [t.v6, n6]] as Array<[PeerList | null, number]>) {
-      if (list === null || n === 0) continue
-      const count = selectPeers(list, n, list === self ? selfIndex : -1, selected)
-      const s = list.stride
-      const fam = s === 3 ? 4 : 6
+    for (let fam = 4; fam <= 6; fam += 2) {
+      const n = fam === 4 ? n4 : n6
+      if (n === 0) continue
+      const total = store.open(t, fam)
+      const w = store.listWords
+      const base = store.listBase
+      const s = fam === 4 ? STRIDE_V4 : STRIDE_V6
+      const count = selectPeers(w, base, total, s, n, fam === selfFamily ? selfIndex : -1, selected)
       for (let k = 0; k < count; k++) {
-        const b = selected[k]! * s
-        for (let j = 0; j < s - 2; j++) this.ipText[j] = list.words[b + j]!
-        const port = list.words[b + s - 2]!
+        const b = base + selected[k]! * s
+        for (let j = 0; j < s - 2; j++) this.ipText[j] = w[b + j]!
+        const port = w[b + s - 2]!
         const text = fam === 4 ? formatIPv4(this.ipText[0]!) : formatIPv6(this.ipText)
         const id = ids === null ? undefined : ids.get(peerKey(fam, this.ipText, port))
         off = writeDictPeer(out, off, text, port, id ?? null, 0)
@@ -320,10 +325,10 @@ export class HttpHandler {
     let off = writeScrapeStart(out, bodyStart)
     for (let k = 0; k < n; k++) {
       const h = order[k]! * 20
-      const t = this.store.get(hashes.toString('latin1', h, h + 20))
-      if (t === undefined) continue
-      const seeders = t.seeders
-      off = writeScrapeEntry(out, off, hashes, h, seeders, t.downloaded, t.peers - seeders)
+      const t = this.store.find(hashes, h)
+      if (t < 0) continue
+      const seeders = this.store.seedersOf(t)
+      off = writeScrapeEntry(out, off, hashes, h, seeders, this.store.downloaded(t), this.store.peersOf(t) - seeders)
     }
     off = writeScrapeEnd(out, off)
     this.ok(out, bodyStart, off, slab)

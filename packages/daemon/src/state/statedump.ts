@@ -20,9 +20,9 @@ export function loadStateDumpBuffer (data: Buffer, store: SwarmStore, now: numbe
     const base = e.baseMinute * 60
     if (now - base >= torrentTimeoutSeconds) { report.expired++; continue }
     if (!allows(key)) { report.denied++; continue }
-    if (store.get(key) !== undefined) report.existing++
+    if (store.findKey(key) >= 0) report.existing++
     else report.torrents++
-    store.restoreTorrent(key, Math.min(base, now), e.downloaded)
+    store.restoreTorrentKey(key, Math.min(base, now), e.downloaded)
   }
   return report
 }

@@ -21,7 +21,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import zlib from 'node:zlib'
 import { writeFileAtomic } from '../fs-atomic.js'
 import { STRIDE_V4, STRIDE_V6, TIME_MASK } from '../swarm/peer-list.js'
-import type { SwarmStore, Torrent } from '../swarm/store.js'
+import type { SwarmStore } from '../swarm/store.js'
 
 const MAGIC = Buffer.from('OTDSTATE', 'latin1')
 const END = Buffer.from('OTDEND\0\0', 'latin1')
@@ -58,9 +58,9 @@ export async function * encodeState (store: SwarmStore, now: number): AsyncGener
     return out
   }
   let sinceYield = 0
-  const recordSize = (t: Torrent): number =>
-    RECORD_HEAD_BYTES + ((t.v4 === null ? 0 : t.v4.count) * STRIDE_V4 + (t.v6 === null ? 0 : t.v6.count) * STRIDE_V6) * 4
-  for (const [key, t] of store.torrents) {
+  const recordSize = (t: number): number =>
+    RECORD_HEAD_BYTES + (store.countOf(t, 4) * STRIDE_V4 + store.countOf(t, 6) * STRIDE_V6) * 4
+  for (let t = store.next(0); t >= 0; t = store.next(t + 1)) {
     let size = recordSize(t)
     if (off + size > buf.length) {
       if (off > 0) {
@@ -70,20 +70,24 @@ export async function * encodeState (store: SwarmStore, now: number): AsyncGener
       }
       if (size > buf.length) buf = Buffer.allocUnsafe(size)
     }
-    // From here to the end of the record nothing yields: counts and peer words agree.
-    const n4 = t.v4 === null ? 0 : t.v4.count
-    const n6 = t.v6 === null ? 0 : t.v6.count
-    buf.write(key, off, 20, 'latin1')
-    buf.writeUInt32LE(t.downloaded >>> 0, off + 20)
-    buf.writeUInt32LE(t.lastActive >>> 0, off + 24)
+    // From here to the end of the record nothing yields: counts and peer words agree. The
+    // torrent may have been dropped (and its id reused) while the chunk was written: skip it then.
+    if (!store.isLive(t)) continue
+    const n4 = store.countOf(t, 4)
+    const n6 = store.countOf(t, 6)
+    store.copyKey(t, buf, off)
+    buf.writeUInt32LE(store.downloaded(t) >>> 0, off + 20)
+    buf.writeUInt32LE(store.lastActive(t) >>> 0, off + 24)
     buf.writeUInt32LE(n4, off + 28)
     buf.writeUInt32LE(n6, off + 32)
     off += RECORD_HEAD_BYTES
-    for (const list of [t.v4, t.v6]) {
-      if (list === null || list.count === 0) continue
-      const w = list.words
-      const n = list.count * list.stride
-      for (let i = 0; i < n; i++) { buf.writeUInt32LE(w[i]!, off); off += 4 }
+    for (let family = 4; family <= 6; family += 2) {
+      const count = store.open(t, family)
+      if (count === 0) continue
+      const w = store.listWords
+      const b = store.listBase
+      const n = count * (family === 4 ? STRIDE_V4 : STRIDE_V6)
+      for (let i = 0; i < n; i++) { buf.writeUInt32LE(w[b + i]!, off); off += 4 }
     }
     torrents++
     peers += n4 + n6
@@ -183,7 +187,7 @@ export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, p
   for (const r of records) {
     if (!allows(r.key)) { report.skippedTorrents++; continue }
     if (now - r.lastActive >= torrentExpiry) { report.expiredTorrents++; report.expiredPeers += r.n4 + r.n6; continue }
-    const t = store.restoreTorrent(r.key, r.lastActive, r.downloaded)
+    const t = store.restoreTorrentKey(r.key, r.lastActive, r.downloaded)
     report.torrents++
     let at = 0
     for (const [family, n, s] of [[4, r.n4, STRIDE_V4], [6, r.n6, STRIDE_V6]] as const) {

@@ -81,6 +81,12 @@ export function renderMetrics (ctx: StatsContext): string {
   metric('otd_seeders', 'gauge', 'Peers that are seeding.', [['', s.seeders]])
   metric('otd_leechers', 'gauge', 'Peers that are not seeding.', [['', s.peers - s.seeders]])
   metric('otd_completed_total', 'counter', 'Completed downloads counted since start.', [['', s.completed]])
+  metric('otd_store_bytes', 'gauge', 'Bytes of the swarm store: live (what the memory limit counts) and allocated.', [['{kind="live"}', s.liveBytes], ['{kind="allocated"}', s.bytes]])
+  metric('otd_store_memory_limit_bytes', 'gauge', 'The swarm store budget (0: none).', [['', s.limits.memoryLimitBytes ?? 0]])
+  metric('otd_evicted_torrents_total', 'counter', 'Torrents evicted to stay within tracker.max_torrents or tracker.memory_limit.', [['', s.evictedTorrents]])
+  metric('otd_evicted_peers_total', 'counter', 'Peers dropped by eviction: with their torrent, or to make room under tracker.max_peers_per_torrent.', [
+    ['{reason="torrent"}', s.evictedTorrentPeers], ['{reason="max_peers"}', s.evictedPeers]
+  ])
   const lists = ctx.access.names()
   if (lists.length > 0) {
     metric('otd_access_list_entries', 'gauge', 'Entries per access list.', lists.map((l) => [`{list="${l}"}`, ctx.access.size(l)]))

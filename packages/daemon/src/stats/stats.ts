@@ -66,10 +66,11 @@ export interface TopEntry { hash: string, count: number }
 export function topTorrents (ctx: StatsContext, n: number): { peers: TopEntry[], seeds: TopEntry[], leechers: TopEntry[] } {
   const tops = [[], [], []] as TopEntry[][]
   const mins = [0, 0, 0]
-  for (const [key, t] of ctx.store.torrents) {
-    const peers = t.peers
+  const store = ctx.store
+  for (let t = store.next(0); t >= 0; t = store.next(t + 1)) {
+    const peers = store.peersOf(t)
     if (peers === 0) continue
-    const seeds = t.seeders
+    const seeds = store.seedersOf(t)
     const counts = [peers, seeds, peers - seeds]
     for (let k = 0; k < 3; k++) {
       const c = counts[k]!
@@ -77,7 +78,7 @@ export function topTorrents (ctx: StatsContext, n: number): { peers: TopEntry[],
       if (c === 0 || (top.length === n && c <= mins[k]!)) continue
       let i = top.length
       while (i > 0 && top[i - 1]!.count < c) i--
-      top.splice(i, 0, { hash: key, count: c })
+      top.splice(i, 0, { hash: store.keyOf(t), count: c })
       if (top.length > n) top.pop()
       mins[k] = top.length === n ? top[n - 1]!.count : 0
     }
@@ -223,7 +224,9 @@ function everythingObject (ctx: StatsContext): Record<string, unknown> {
     rate_limited: {
       http: { announce: c.httpAnnouncesLimited, scrape: c.httpScrapesLimited, fullscrape: c.fullScrapesLimited },
       udp: { announce: c.udpAnnouncesLimited, scrape: c.udpScrapesLimited }
-    }
+    },
+    store: { live_bytes: s.liveBytes, allocated_bytes: s.bytes, memory_limit_bytes: s.limits.memoryLimitBytes ?? 0 },
+    evicted: { torrents: s.evictedTorrents, torrent_peers: s.evictedTorrentPeers, peers: s.evictedPeers }
   }
 }
 

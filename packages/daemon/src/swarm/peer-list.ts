@@ -1,5 +1,7 @@
 /**
- * Packed peer lists: one Uint32Array per address family per torrent, no object per peer.
+ * Packed peer lists: a block of a {@link PeerHeap} page per address family per torrent, no object
+ * per peer. A list is addressed as (words, base, count): its page, the block's first word, and how
+ * many records it holds. Growing and shrinking blocks is the store's job (store.ts).
  *
  *   IPv4, stride 3:  [ ip | port | meta ] [ ip | port | meta ] ...
  *   IPv6, stride 6:  [ ip0 | ip1 | ip2 | ip3 | port | meta ] ...
@@ -20,29 +22,17 @@ export const STRIDE_V6 = 6
 
 export const TIME_MASK = 0xffffff
 
-export class PeerList {
-  words: Uint32Array
-  count = 0
-  seeders = 0
-
-  constructor (readonly stride: number, capacity = 2) {
-    this.words = new Uint32Array(stride * capacity)
-  }
-}
-
 /**
- * Binary search for ip:port. `ip` holds 1 word (v4) or 4 words (v6). Returns the index when found,
- * otherwise -(insertion point) - 1.
+ * Binary search for ip:port among the `count` records at `w[base..]`. `ip` holds 1 word (v4) or
+ * 4 words (v6). Returns the record index when found, otherwise -(insertion point) - 1.
  */
-export function findPeer (list: PeerList, ip: Uint32Array, port: number): number {
-  const w = list.words
-  const s = list.stride
+export function findPeer (w: Uint32Array, base: number, count: number, s: number, ip: Uint32Array, port: number): number {
   const keyWords = s - 1
   let lo = 0
-  let hi = list.count - 1
+  let hi = count - 1
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1
-    const b = mid * s
+    const b = base + mid * s
     let cmp = 0
     for (let k = 0; k < keyWords; k++) {
       const a = w[b + k]!
@@ -56,85 +46,56 @@ export function findPeer (list: PeerList, ip: Uint32Array, port: number): number
   return -lo - 1
 }
 
-/** Inserts a record at `pos` (from {@link findPeer}'s insertion point), growing the array by doubling. */
-export function insertPeerAt (list: PeerList, pos: number, ip: Uint32Array, port: number, meta: number): void {
-  const s = list.stride
-  let w = list.words
-  if ((list.count + 1) * s > w.length) {
-    const grown = new Uint32Array(w.length * 2)
-    grown.set(w.subarray(0, pos * s))
-    grown.set(w.subarray(pos * s, list.count * s), (pos + 1) * s)
-    list.words = w = grown
-  } else if (pos < list.count) {
-    w.copyWithin((pos + 1) * s, pos * s, list.count * s)
-  }
-  const b = pos * s
-  for (let k = 0; k < s - 2; k++) w[b + k] = ip[k]!
-  w[b + s - 2] = port
-  w[b + s - 1] = meta
-  list.count++
-  if (((meta >>> 24) & FLAG_SEEDING) !== 0) list.seeders++
-}
-
-/** Removes the record at `idx`, shrinking the array when it is less than a quarter full. */
-export function removePeerAt (list: PeerList, idx: number): void {
-  const s = list.stride
-  const w = list.words
-  if (((w[idx * s + s - 1]! >>> 24) & FLAG_SEEDING) !== 0) list.seeders--
-  w.copyWithin(idx * s, (idx + 1) * s, list.count * s)
-  list.count--
-  maybeShrink(list)
-}
-
-function maybeShrink (list: PeerList): void {
-  const s = list.stride
-  const cap = list.words.length / s
-  if (cap > 8 && list.count < cap / 4) list.words = list.words.slice(0, (cap / 2) * s)
+/** Counts the seeders among `count` records. */
+export function countSeeders (w: Uint32Array, base: number, count: number, s: number): number {
+  let n = 0
+  for (let i = 0, at = base + s - 1; i < count; i++, at += s) if (((w[at]! >>> 24) & FLAG_SEEDING) !== 0) n++
+  return n
 }
 
 /**
- * Drops peers whose last announce is `timeoutSeconds` or more before `now`, compacting in one pass.
- * Returns how many were removed.
+ * Drops records whose last announce is `timeoutSeconds` or more before `now`, compacting in
+ * place in one pass. Returns how many are kept; {@link expiredSeeders} says how many of the
+ * removed ones were seeders.
  */
-export function expirePeers (list: PeerList, now: number, timeoutSeconds: number): number {
-  const s = list.stride
-  const w = list.words
+export function expirePeers (w: Uint32Array, base: number, count: number, s: number, now: number, timeoutSeconds: number): number {
   const t = now & TIME_MASK
   let kept = 0
-  let seeders = 0
-  const n = list.count
-  for (let i = 0; i < n; i++) {
-    const meta = w[i * s + s - 1]!
-    if (((t - (meta & TIME_MASK)) & TIME_MASK) >= timeoutSeconds) continue
-    if (kept !== i) w.copyWithin(kept * s, i * s, (i + 1) * s)
-    if (((meta >>> 24) & FLAG_SEEDING) !== 0) seeders++
+  let gone = 0
+  for (let i = 0; i < count; i++) {
+    const at = base + i * s
+    const meta = w[at + s - 1]!
+    if (((t - (meta & TIME_MASK)) & TIME_MASK) >= timeoutSeconds) {
+      if (((meta >>> 24) & FLAG_SEEDING) !== 0) gone++
+      continue
+    }
+    if (kept !== i) w.copyWithin(base + kept * s, at, at + s)
     kept++
   }
-  list.count = kept
-  list.seeders = seeders
-  if (kept !== n) maybeShrink(list)
-  return n - kept
+  expiredSeeders = gone
+  return kept
 }
+
+/** Set by {@link expirePeers}: seeders among the records it removed. */
+export let expiredSeeders = 0
 
 const picks = new Int32Array(1024)
 
 /**
- * Chooses up to `amount` peers other than `skip` (an index, or -1) and writes their indices to
- * `out` in reply order: leechers first, then seeders in reverse. When everyone fits they are all
- * taken in stored order; otherwise a sample is taken from evenly spaced strides with random
- * jitter and a random rotation (opentracker's scheme, reference §4.5), so every peer has a chance
- * and no full shuffle is needed. Returns the number of indices written.
+ * Chooses up to `amount` records other than `skip` (an index, or -1) among `count` at `w[base..]`
+ * and writes their indices to `out` in reply order: leechers first, then seeders in reverse. When
+ * everyone fits they are all taken in stored order; otherwise a sample is taken from evenly spaced
+ * strides with random jitter and a random rotation (opentracker's scheme, reference §4.5), so
+ * every peer has a chance and no full shuffle is needed. Returns the number of indices written.
  */
-export function selectPeers (list: PeerList, amount: number, skip: number, out: Int32Array): number {
-  const w = list.words
-  const s = list.stride
-  const avail = list.count - (skip >= 0 ? 1 : 0)
+export function selectPeers (w: Uint32Array, base: number, count: number, s: number, amount: number, skip: number, out: Int32Array): number {
+  const avail = count - (skip >= 0 ? 1 : 0)
   if (amount > avail) amount = avail
   if (amount > picks.length) amount = picks.length
   if (amount <= 0) return 0
   let n = 0
   if (amount === avail) {
-    for (let i = 0; i < list.count; i++) if (i !== skip) picks[n++] = i
+    for (let i = 0; i < count; i++) if (i !== skip) picks[n++] = i
   } else {
     const stride = avail / amount
     const rotate = Math.floor(Math.random() * avail)
@@ -150,23 +111,22 @@ export function selectPeers (list: PeerList, amount: number, skip: number, out: 
     }
   }
   let o = 0
+  const flag = base + s - 1
   for (let k = 0; k < n; k++) {
     const i = picks[k]!
-    if (((w[i * s + s - 1]! >>> 24) & FLAG_SEEDING) === 0) out[o++] = i
+    if (((w[flag + i * s]! >>> 24) & FLAG_SEEDING) === 0) out[o++] = i
   }
   for (let k = n - 1; k >= 0; k--) {
     const i = picks[k]!
-    if (((w[i * s + s - 1]! >>> 24) & FLAG_SEEDING) !== 0) out[o++] = i
+    if (((w[flag + i * s]! >>> 24) & FLAG_SEEDING) !== 0) out[o++] = i
   }
   return o
 }
 
-/** Writes the compact records (6 bytes v4, 18 bytes v6) of the selected peers; returns the new offset. */
-export function writeCompactPeers (list: PeerList, selected: Int32Array, n: number, out: Buffer, off: number): number {
-  const w = list.words
-  const s = list.stride
+/** Writes the compact records (6 bytes v4, 18 bytes v6) of the selected records; returns the new offset. */
+export function writeCompactPeers (w: Uint32Array, base: number, s: number, selected: Int32Array, n: number, out: Buffer, off: number): number {
   for (let k = 0; k < n; k++) {
-    const b = selected[k]! * s
+    const b = base + selected[k]! * s
     for (let j = 0; j < s - 2; j++) {
       const ip = w[b + j]!
       out[off] = ip >>> 24

@@ -1,17 +1,14 @@
 /**
  * Reply policy shared by HTTP and UDP: interval with jitter, numwant, and the family split.
  */
-import type { PeerList } from './peer-list.js'
-
 /** Draws an announce interval from [base - jitter/2, base + jitter/2) (opentracker: 1620-1979). */
 export function drawInterval (base: number, jitter: number): number {
   return base - (jitter >> 1) + Math.floor(Math.random() * jitter)
 }
 
-/** Peers of `list` available to a requester (`skip`: the requester's own list, never returned). */
-export function available (list: PeerList | null, skip: PeerList | null): number {
-  if (list === null) return 0
-  return list === skip ? list.count - 1 : list.count
+/** Peers of a list of `count` available to a requester who is in it (`self`) or not: it never gets itself. */
+export function available (count: number, self: boolean): number {
+  return self && count > 0 ? count - 1 : count
 }
 
 /** Result of {@link splitFamilies}: how many IPv6 peers; the IPv4 count is returned. */

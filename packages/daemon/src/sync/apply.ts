@@ -16,7 +16,7 @@
  */
 import type { AccessLists } from '../access/access-lists.js'
 import type { Counters } from '../counters.js'
-import { FLAG_COMPLETED, FLAG_FROM_SYNC, FLAG_SEEDING, STRIDE_V4, STRIDE_V6, TIME_MASK, findPeer } from '../swarm/peer-list.js'
+import { FLAG_COMPLETED, FLAG_FROM_SYNC, FLAG_SEEDING, STRIDE_V4, STRIDE_V6, TIME_MASK } from '../swarm/peer-list.js'
 import type { SwarmStore } from '../swarm/store.js'
 
 export const APPLY_UNCHANGED = 0
@@ -107,17 +107,15 @@ export class SyncApplier {
     const time = (now - ageSeconds) & TIME_MASK
 
     if ((flags & FLAG_STOPPED) !== 0) {
-      const t = store.get(key)
-      if (t === undefined) return APPLY_UNCHANGED
-      const list = family === 4 ? t.v4 : t.v6
-      if (list === null) return APPLY_UNCHANGED
-      const idx = findPeer(list, ip, port)
+      const t = store.findKey(key)
+      if (t < 0) return APPLY_UNCHANGED
+      const idx = store.findPeerIn(t, family, ip, port)
       if (idx < 0) return APPLY_UNCHANGED
-      const s = list.stride
-      if (later(list.words[idx * s + s - 1]! & TIME_MASK, time)) return APPLY_UNCHANGED
+      const s = family === 4 ? STRIDE_V4 : STRIDE_V6
+      if (later(store.listWords[store.listBase + idx * s + s - 1]! & TIME_MASK, time)) return APPLY_UNCHANGED
       const tap = store.syncTap
       store.syncTap = null // a removal learned from sync is not told again
-      store.stop(key, family, ip, port)
+      store.stopKey(key, family, ip, port)
       store.syncTap = tap
       return APPLY_REMOVED
     }
@@ -126,9 +124,8 @@ export class SyncApplier {
     flags &= FLAG_SEEDING | FLAG_COMPLETED
     if ((flags & FLAG_SEEDING) === 0) flags = 0
 
-    const t = store.restoreTorrent(key, now, 0)
-    const list = family === 4 ? t.v4 : t.v6
-    const idx = list === null ? -1 : findPeer(list, ip, port)
+    const t = store.restoreTorrentKey(key, now, 0)
+    const idx = store.findPeerIn(t, family, ip, port)
     if (idx < 0) {
       const w = this.words
       const s = family === 4 ? STRIDE_V4 : STRIDE_V6
@@ -136,22 +133,16 @@ export class SyncApplier {
       w[s - 2] = port
       w[s - 1] = (((flags | FLAG_FROM_SYNC) << 24) | time) >>> 0
       store.restorePeer(t, family, w, 0)
-      if ((flags & FLAG_COMPLETED) !== 0) { t.downloaded++; store.completed++ }
+      if ((flags & FLAG_COMPLETED) !== 0) store.addDownloaded(t, 1)
       return APPLY_ADDED
     }
-    const l = list!
-    const at2 = idx * l.stride + l.stride - 1
-    const meta = l.words[at2]!
+    const s = family === 4 ? STRIDE_V4 : STRIDE_V6
+    const meta = store.listWords[store.listBase + idx * s + s - 1]!
     if (!later(time, meta & TIME_MASK)) return APPLY_UNCHANGED
     const old = meta >>> 24
     const next = flags | FLAG_FROM_SYNC | (old & FLAG_COMPLETED)
-    if ((next & FLAG_COMPLETED) !== 0 && (old & FLAG_COMPLETED) === 0) { t.downloaded++; store.completed++ }
-    if ((next & FLAG_SEEDING) !== (old & FLAG_SEEDING)) {
-      const d = (next & FLAG_SEEDING) !== 0 ? 1 : -1
-      l.seeders += d
-      store.seeders += d
-    }
-    l.words[at2] = ((next << 24) | time) >>> 0
+    if ((next & FLAG_COMPLETED) !== 0 && (old & FLAG_COMPLETED) === 0) store.addDownloaded(t, 1)
+    store.setPeerMeta(t, family, idx, ((next << 24) | time) >>> 0)
     return APPLY_UPDATED
   }
 }

@@ -19,8 +19,8 @@ import {
   CHANGESET_MIN_BYTES, SYNC_FLAG_STOPPED, changesetTorrentBound, writeChangesetEnd, writeChangesetSection6,
   writeChangesetStart, writeChangesetTorrent
 } from '@otd/proto'
-import { FLAG_COMPLETED, FLAG_FROM_SYNC, FLAG_SEEDING, type PeerList, TIME_MASK, findPeer } from '../swarm/peer-list.js'
-import type { SwarmStore, Torrent } from '../swarm/store.js'
+import { FLAG_COMPLETED, FLAG_FROM_SYNC, FLAG_SEEDING, STRIDE_V4, STRIDE_V6, TIME_MASK } from '../swarm/peer-list.js'
+import type { SwarmStore } from '../swarm/store.js'
 import type { StopLog } from './stop-log.js'
 
 /** Torrents scanned per slice of an asynchronous export. */
@@ -68,15 +68,12 @@ export interface ExportResult {
   stopped: number
 }
 
-/** Writes the own peers of `list` that announced within the window; returns how many. */
-function exportList (list: PeerList, sink: RecordSink, now: number, windowSeconds: number): number {
-  const w = list.words
-  const s = list.stride
+/** Writes the own peers of a list (`count` records at `w[base..]`) that announced within the window; returns how many. */
+function exportList (w: Uint32Array, base: number, count: number, s: number, sink: RecordSink, now: number, windowSeconds: number): number {
   const ipWords = s - 2
   const t = now & TIME_MASK
-  const count = list.count
   let n = 0
-  for (let i = 0, b = 0; i < count; i++, b += s) {
+  for (let i = 0, b = base; i < count; i++, b += s) {
     const meta = w[b + s - 1]!
     if (((meta >>> 24) & FLAG_FROM_SYNC) !== 0) continue
     const age = (t - (meta & TIME_MASK)) & TIME_MASK
@@ -97,27 +94,33 @@ const ip6 = new Uint32Array(4)
 export class ChangesetExport {
   private readonly sinks = [new RecordSink(), new RecordSink()]
   private readonly spans: Span[][] = [[], []]
-  private readonly it: MapIterator<[string, Torrent]>
+  /** Next torrent id to scan. */
+  private cursor = 0
   private peers = 0
   private stopped = 0
 
   constructor (private readonly store: SwarmStore, private readonly stops: StopLog | null, private readonly now: number, private readonly windowSeconds: number) {
-    this.it = store.torrents.entries()
   }
 
   /** Scans up to `budget` torrents; returns true when all are done. */
   step (budget: number): boolean {
     for (let i = 0; i < budget; i++) {
-      const r = this.it.next()
-      if (r.done === true) return true
-      const [key, t] = r.value
+      const store = this.store
+      const t = store.next(this.cursor)
+      if (t < 0) return true
+      this.cursor = t + 1
+      let key: string | null = null
       for (let f = 0; f < 2; f++) {
-        const list = f === 0 ? t.v4 : t.v6
-        if (list === null || list.count === 0) continue
+        const count = store.open(t, f === 0 ? 4 : 6)
+        if (count === 0) continue
         const sink = this.sinks[f]!
         const start = sink.length
-        const n = exportList(list, sink, this.now, this.windowSeconds)
-        if (n > 0) { this.spans[f]!.push({ key, start, end: sink.length }); this.peers += n }
+        const n = exportList(store.listWords, store.listBase, count, f === 0 ? STRIDE_V4 : STRIDE_V6, sink, this.now, this.windowSeconds)
+        if (n > 0) {
+          key ??= store.keyOf(t)
+          this.spans[f]!.push({ key, start, end: sink.length })
+          this.peers += n
+        }
       }
     }
     return false
@@ -172,10 +175,9 @@ export class ChangesetExport {
       const port = slots.readUInt16BE(at + 36)
       const ip = family === 4 ? ip4 : ip6
       for (let k = 0; k < ip.length; k++) ip[k] = slots.readUInt32BE(at + 20 + 4 * k)
-      const t = store.get(key)
-      const list = t === undefined ? null : family === 4 ? t.v4 : t.v6
+      const t = store.findKey(key)
       // A stop removes the peer: if it is here, it announced again since (here or elsewhere).
-      if (list !== null && findPeer(list, ip, port) >= 0) return
+      if (t >= 0 && store.findPeerIn(t, family, ip, port) >= 0) return
       const f = family === 4 ? 0 : 1
       const sink = this.sinks[f]!
       const start = sink.length

@@ -21,7 +21,7 @@ import type { AccessLists } from '../access/access-lists.js'
 import type { TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
 import { ERROR_RATE_LIMITED, KIND_ANNOUNCE, KIND_SCRAPE, type RateLimiter } from '../limits/rate-limit.js'
-import { selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
+import { STRIDE_V4, STRIDE_V6, selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
 import { available, drawInterval } from '../swarm/reply-peers.js'
 import type { SwarmStore } from '../swarm/store.js'
 import type { ConnectionIds } from './connection-id.js'
@@ -83,10 +83,10 @@ export class UdpHandler {
     let o = writeScrapeReplyHead(out, off, r.transactionId)
     for (let k = 0; k < r.scrapeCount; k++) {
       const h = r.infoHashOffset + k * 20
-      const t = this.store.get(msg.toString('latin1', h, h + 20))
-      if (t === undefined) { o = writeScrapeReplyEntry(out, o, 0, 0, 0); continue }
-      const seeders = t.seeders
-      o = writeScrapeReplyEntry(out, o, seeders, t.downloaded, t.peers - seeders)
+      const t = this.store.find(msg, h)
+      if (t < 0) { o = writeScrapeReplyEntry(out, o, 0, 0, 0); continue }
+      const seeders = this.store.seedersOf(t)
+      o = writeScrapeReplyEntry(out, o, seeders, this.store.downloaded(t), this.store.peersOf(t) - seeders)
     }
     return o - off
   }
@@ -95,32 +95,33 @@ export class UdpHandler {
     const r = this.request
     const o = this.options
     const store = this.store
-    const key = msg.toString('latin1', r.infoHashOffset, r.infoHashOffset + 20)
+    const h = r.infoHashOffset
     const interval = drawInterval(o.announceIntervalSeconds, o.announceIntervalJitterSeconds)
     if (r.event === UDP_EVENT_STOPPED) {
-      const t = store.stop(key, family, ip, r.port)
-      const seeders = t === undefined ? 0 : t.seeders
-      const peers = t === undefined ? 0 : t.peers
+      const t = store.stop(msg, h, family, ip, r.port)
+      const seeders = t < 0 ? 0 : store.seedersOf(t)
+      const peers = t < 0 ? 0 : store.peersOf(t)
       return writeAnnounceReplyHead(out, off, r.transactionId, interval, peers - seeders, seeders) - off
     }
-    if (this.access !== null && this.access.active && !this.access.allows(key)) {
+    if (this.access !== null && this.access.active && !this.access.allows(msg.toString('latin1', h, h + 20))) {
       // A BEP 15 error (opentracker sends a bare 8-byte announce head); the id was valid, so
       // the address is proven and the longer reply amplifies nothing.
       this.counters.udpDenied++
       return writeErrorReply(out, off, r.transactionId, ERROR_NOT_AUTHORIZED) - off
     }
-    const t = store.announce(key, family, ip, r.port, r.leftIsZero, r.event === UDP_EVENT_COMPLETED)
-    if (t.peerIds !== null) store.rememberPeerId(t, family, ip, r.port, msg, r.peerIdOffset, false)
-    const seeders = t.seeders
-    let o2 = writeAnnounceReplyHead(out, off, r.transactionId, interval, t.peers - seeders, seeders)
-    const list = family === 4 ? t.v4 : t.v6
+    const t = store.announce(msg, h, family, ip, r.port, r.leftIsZero, r.event === UDP_EVENT_COMPLETED)
+    if (store.hasPeerIds(t)) store.rememberPeerId(t, family, ip, r.port, msg, r.peerIdOffset, false)
+    const seeders = store.seedersOf(t)
+    let o2 = writeAnnounceReplyHead(out, off, r.transactionId, interval, store.peersOf(t) - seeders, seeders)
     const cap = family === 4 ? UDP_MAX_PEERS_V4 : UDP_MAX_PEERS_V6
     let want = r.numWant > cap ? cap : r.numWant
-    const avail = available(list, store.selfList)
+    const count = store.open(t, family)
+    const avail = available(count, true)
     if (want > avail) want = avail
-    if (want > 0 && list !== null) {
-      const n = selectPeers(list, want, store.selfIndex, selected)
-      o2 = writeCompactPeers(list, selected, n, out, o2)
+    if (want > 0) {
+      const s = family === 4 ? STRIDE_V4 : STRIDE_V6
+      const n = selectPeers(store.listWords, store.listBase, count, s, want, store.selfIndex, selected)
+      o2 = writeCompactPeers(store.listWords, store.listBase, s, selected, n, out, o2)
     }
     return o2 - off
   }

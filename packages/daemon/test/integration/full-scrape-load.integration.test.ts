@@ -118,8 +118,8 @@ const tracker = createTracker({ http: [{ host: '127.0.0.1', port: 0 }], udp: [] 
 const bound = await tracker.listen()
 const ip = new Uint32Array([0x0a000001])
 for (let i = 0; i < n; i++) {
-  const key = createHash('sha1').update('slow-' + i).digest().toString('latin1')
-  tracker.store.announce(key, 4, ip, 1 + (i % 1000), i % 2 === 0, i % 4 === 0)
+  const hash = createHash('sha1').update('slow-' + i).digest()
+  tracker.store.announce(hash, 0, 4, ip, 1 + (i % 1000), i % 2 === 0, i % 4 === 0)
 }
 process.on('message', () => {
   globalThis.gc(); globalThis.gc()

@@ -24,20 +24,19 @@ function populate (f: Fixture, hashes: Buffer[]): Counts[] {
   const store = f.tracker.store
   const out: Counts[] = []
   for (const [i, hash] of hashes.entries()) {
-    const key = hash.toString('latin1')
     const seeds = i % 4
     let leech = i % 3 + (i % 5 === 0 ? 1 : 0)
     if (seeds + leech === 0) leech = 1
     let d = 0
     for (let k = 0; k < seeds; k++) {
       const completed = k === 0 && i % 2 === 1
-      store.announce(key, 4, new Uint32Array([0x0a000000 + k]), 1000 + k, true, completed)
+      store.announce(hash, 0, 4, new Uint32Array([0x0a000000 + k]), 1000 + k, true, completed)
       if (completed) d++
     }
     let l4 = leech - (i % 5 === 0 ? 1 : 0)
     if (l4 < 0) l4 = 0
-    for (let k = 0; k < l4; k++) store.announce(key, 4, new Uint32Array([0x0b000000 + k]), 2000 + k, false, false)
-    if (i % 5 === 0) store.announce(key, 6, new Uint32Array([0x20010db8, 0, 0, i]), 3000, false, false)
+    for (let k = 0; k < l4; k++) store.announce(hash, 0, 4, new Uint32Array([0x0b000000 + k]), 2000 + k, false, false)
+    if (i % 5 === 0) store.announce(hash, 0, 6, new Uint32Array([0x20010db8, 0, 0, i]), 3000, false, false)
     out.push({ hash, s: seeds, l: leech, d })
   }
   return out.sort((a, b) => Buffer.compare(a.hash, b.hash))

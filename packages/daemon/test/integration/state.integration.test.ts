@@ -270,7 +270,7 @@ describe('warm-restart state file (stateFile, saveState)', () => {
     const a = await fresh({ stateFile: path })
     const store = a.tracker.store
     const N = 60_000
-    for (let i = 0; i < N; i++) store.announce(testHash(200_000 + i).toString('latin1'), 4, new Uint32Array([0x0a000000 + (i & 0xff)]), 1 + (i % 7), i % 3 === 0, false)
+    for (let i = 0; i < N; i++) store.announce(testHash(200_000 + i), 0, 4, new Uint32Array([0x0a000000 + (i & 0xff)]), 1 + (i % 7), i % 3 === 0, false)
     const save1 = a.tracker.saveState()
     const save2 = a.tracker.saveState()
     assert.equal(save1, save2, 'one write at a time: concurrent callers share it')

@@ -13,6 +13,7 @@ import {
 import { MAY_SYNC } from '../../src/config.js'
 import { trackerPool, type Fixture } from '../helpers/fixture.js'
 import { exchangeFrom } from '../helpers/http-from.js'
+import { torrentOf } from '../helpers/store-view.js'
 import { get, header, pctAll, type Endpoint, type RawResponse } from '../helpers/http-raw.js'
 import { announce, keys, scrape, testHash } from '../helpers/tracker-client.js'
 import { UdpClient } from '../helpers/udp-raw.js'
@@ -157,7 +158,7 @@ describe('importing changesets', () => {
     assert.equal(viaGet.status, 400)
     assert.match(viaGet.body.toString(), /changeset 2/)
     assert.equal((await syncGet(f.http4, '/sync?changeset=%zz')).status, 400)
-    assert.equal(f.tracker.store.get(h.toString('latin1')), undefined)
+    assert.equal(torrentOf(f.tracker.store, h.toString('latin1')), undefined)
     assert.equal(f.tracker.store.peers, 0)
     assert.equal(f.tracker.counters.syncImportsRejected, 3)
     const noLength = await exchangeFrom(f.http4, SYNC_HOST, 'POST /sync HTTP/1.0\r\n\r\n')
@@ -171,7 +172,7 @@ describe('importing changesets', () => {
     assert.equal(res.status, 200)
     assert.equal((await syncGet(f.http4)).body.toString('latin1'), 'd4:syncdee')
     assert.equal((await syncPost(f.http4, encodeChangeset([{ infoHash: h, family: 4, records: rec4('10.0.3.2', 2, SYNC_FLAG_STOPPED) }]))).status, 200)
-    assert.equal(f.tracker.store.get(h.toString('latin1'))!.peers, 1)
+    assert.equal(torrentOf(f.tracker.store, h.toString('latin1'))!.peers, 1)
     f.clock!.advance(601)
     f.tracker.sweep()
     assert.equal(f.tracker.store.peers, 0)
@@ -190,8 +191,8 @@ describe('importing changesets', () => {
       { infoHash: other, family: 4, records: rec4('10.0.4.2', 1, 0) }
     ]))
     assert.equal(header(res, 'X-Otd-Sync-Result'), 'added=1 updated=0 removed=0 unchanged=0 denied=1 expired=0')
-    assert.equal(f.tracker.store.get(other.toString('latin1')), undefined)
-    assert.equal(f.tracker.store.get(allowed.toString('latin1'))!.peers, 1)
+    assert.equal(torrentOf(f.tracker.store, other.toString('latin1')), undefined)
+    assert.equal(torrentOf(f.tracker.store, allowed.toString('latin1'))!.peers, 1)
   })
 
   test('metrics and stats mode=syncs report the sync traffic', async () => {

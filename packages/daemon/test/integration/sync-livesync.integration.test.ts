@@ -12,6 +12,7 @@ import {
 import { MAY_LIVESYNC } from '../../src/config.js'
 import { PacketAuth } from '../../src/sync/packet-auth.js'
 import { trackerPool, type Fixture } from '../helpers/fixture.js'
+import { torrentOf } from '../helpers/store-view.js'
 import { announce, keys, testHash } from '../helpers/tracker-client.js'
 
 const KEY = '5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed'
@@ -27,7 +28,7 @@ async function until (pred: () => boolean, what: string, ms = 4000): Promise<voi
 }
 
 function peersOf (f: Fixture, hash: Buffer): number {
-  return f.tracker.store.get(hash.toString('latin1'))?.peers ?? 0
+  return torrentOf(f.tracker.store, hash.toString('latin1'))?.peers ?? 0
 }
 
 /** A UDP socket bound to `address`, closed after the file. */

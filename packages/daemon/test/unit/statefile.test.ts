@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/clock.js'
 import { StateFileError, encodeState, isStateFile, loadStateBuffer, verifyState } from '../../src/state/statefile.js'
 import { loadStateDumpBuffer } from '../../src/state/statedump.js'
 import { SwarmStore } from '../../src/swarm/store.js'
+import { announceKey, snapshotOf, stopKey, torrentOf } from '../helpers/store-view.js'
 
 const limits = { peerTimeoutSeconds: 2700, torrentTimeoutSeconds: 86400 }
 const T0 = 1_700_000_000
@@ -28,26 +29,19 @@ async function encode (store: SwarmStore, now: number): Promise<Buffer> {
 function sample (): { store: SwarmStore, clock: ManualClock } {
   const s = newStore()
   const { store, clock } = s
-  store.announce(key(1), 4, ip4(1), 1, true, true)
-  store.announce(key(1), 4, ip4(2), 2, false, false)
-  store.announce(key(1), 6, ip6(3), 3, false, false)
+  announceKey(store, key(1), 4, ip4(1), 1, true, true)
+  announceKey(store, key(1), 4, ip4(2), 2, false, false)
+  announceKey(store, key(1), 6, ip6(3), 3, false, false)
   clock.advance(100)
-  store.announce(key(2), 6, ip6(4), 4, true, false)
-  store.announce(key(3), 4, ip4(5), 5, false, false)
-  store.stop(key(3), 4, ip4(5), 5) // an empty torrent
-  store.restoreTorrent(key(4), T0 - 50, 42) // no peers, downloaded 42
+  announceKey(store, key(2), 6, ip6(4), 4, true, false)
+  announceKey(store, key(3), 4, ip4(5), 5, false, false)
+  stopKey(store, key(3), 4, ip4(5), 5) // an empty torrent
+  store.restoreTorrentKey(key(4), T0 - 50, 42) // no peers, downloaded 42
   return s
 }
 
 function snapshot (store: SwarmStore): unknown {
-  return [...store.torrents].sort((a, b) => a[0] < b[0] ? -1 : 1).map(([k, t]) => ({
-    k: Buffer.from(k, 'latin1').toString('hex'),
-    downloaded: t.downloaded,
-    lastActive: t.lastActive,
-    v4: t.v4 === null ? [] : [...t.v4.words.subarray(0, t.v4.count * t.v4.stride)],
-    v6: t.v6 === null ? [] : [...t.v6.words.subarray(0, t.v6.count * t.v6.stride)],
-    seeders: t.seeders
-  }))
+  return snapshotOf(store)
 }
 
 test('encode → load round trip: torrents, peers of both families, flags, times, counts', async () => {
@@ -61,7 +55,7 @@ test('encode → load round trip: torrents, peers of both families, flags, times
   assert.deepEqual(snapshot(b.store), snapshot(store))
   assert.deepEqual([b.store.peers, b.store.peers6, b.store.seeders], [store.peers, store.peers6, store.seeders])
   // A completed peer stays completed: completing again does not count twice.
-  const t = b.store.announce(key(1), 4, ip4(1), 1, true, true)
+  const t = announceKey(b.store, key(1), 4, ip4(1), 1, true, true)
   assert.equal(t.downloaded, 1)
 })
 
@@ -115,9 +109,9 @@ test('peers older than the peer timeout are dropped on load; the torrents stay',
   const r = loadStateBuffer(data, b.store, b.clock.seconds, 2700, all)
   assert.equal(r.peers, 1)
   assert.equal(r.expiredPeers, 3)
-  assert.equal(b.store.get(key(1))!.peers, 0)
-  assert.equal(b.store.get(key(1))!.downloaded, 1)
-  assert.equal(b.store.get(key(2))!.peers, 1)
+  assert.equal(torrentOf(b.store, key(1))!.peers, 0)
+  assert.equal(torrentOf(b.store, key(1))!.downloaded, 1)
+  assert.equal(torrentOf(b.store, key(2))!.peers, 1)
   assert.deepEqual([b.store.peers, b.store.peers6, b.store.seeders], [1, 1, 1])
 })
 
@@ -151,17 +145,17 @@ test('the access lists apply to restored torrents', async () => {
   const r = loadStateBuffer(data, b.store, b.clock.seconds, 2700, (k) => k !== key(1))
   assert.equal(r.skippedTorrents, 1)
   assert.equal(r.torrents, 3)
-  assert.equal(b.store.get(key(1)), undefined)
+  assert.equal(torrentOf(b.store, key(1)), undefined)
 })
 
 test('large stores: records span several 1 MiB chunks and round-trip exactly', async () => {
   const { store } = newStore()
   for (let i = 0; i < 30_000; i++) {
-    store.announce(key(1000 + i), 4, ip4(i & 0xff), 1 + (i % 5), i % 2 === 0, i % 4 === 0)
-    if (i % 3 === 0) store.announce(key(1000 + i), 6, ip6(i), 7, false, false)
+    announceKey(store, key(1000 + i), 4, ip4(i & 0xff), 1 + (i % 5), i % 2 === 0, i % 4 === 0)
+    if (i % 3 === 0) announceKey(store, key(1000 + i), 6, ip6(i), 7, false, false)
   }
   const k = key(999)
-  for (let p = 0; p < 100_000; p++) store.announce(k, 4, ip4(p), 1 + (p % 60000), false, false) // one record larger than a 1 MiB chunk
+  for (let p = 0; p < 100_000; p++) announceKey(store, k, 4, ip4(p), 1 + (p % 60000), false, false) // one record larger than a 1 MiB chunk
   const data = await encode(store, T0)
   assert.ok(data.length > 2 * 1024 * 1024)
   const b = newStore()
@@ -181,13 +175,13 @@ test('statedump: expiry boundary, future bases, existing torrents keep the large
     line(key(4), min + 1000, 8)
   const r = loadStateDumpBuffer(Buffer.from(text), store, now, 86400, all)
   assert.deepEqual(r, { torrents: 3, rejectedLines: 0, expired: 1, denied: 0, existing: 0 })
-  assert.equal(store.get(key(2)), undefined)
-  assert.equal(store.get(key(3))!.downloaded, 7)
-  assert.equal(store.get(key(4))!.lastActive, now, 'a base in the future is clamped to now')
-  store.announce(key(1), 4, ip4(1), 1, true, true) // downloaded 6 now
+  assert.equal(torrentOf(store, key(2)), undefined)
+  assert.equal(torrentOf(store, key(3))!.downloaded, 7)
+  assert.equal(torrentOf(store, key(4))!.lastActive, now, 'a base in the future is clamped to now')
+  announceKey(store, key(1), 4, ip4(1), 1, true, true) // downloaded 6 now
   const again = loadStateDumpBuffer(Buffer.from(line(key(1), min, 5) + line(key(3), min, 70)), store, now, 86400, all)
   assert.equal(again.existing, 2)
-  assert.equal(store.get(key(1))!.downloaded, 6)
-  assert.equal(store.get(key(3))!.downloaded, 70)
-  assert.equal(store.get(key(1))!.peers, 1, 'restoring never touches peers')
+  assert.equal(torrentOf(store, key(1))!.downloaded, 6)
+  assert.equal(torrentOf(store, key(3))!.downloaded, 70)
+  assert.equal(torrentOf(store, key(1))!.peers, 1, 'restoring never touches peers')
 })

@@ -15,6 +15,7 @@ import type { FullScrapeRequest } from '../../src/fullscrape/stream.js'
 import { StatsContext } from '../../src/stats/context.js'
 import { STATS_MODES, answerStats, parseStatsQuery, topTorrents } from '../../src/stats/stats.js'
 import { SwarmStore } from '../../src/swarm/store.js'
+import { announceKey, idOf, torrentOf } from '../helpers/store-view.js'
 
 const limits = { peerTimeoutSeconds: 2700, torrentTimeoutSeconds: 86400 }
 const key = (n: number): string => createHash('sha1').update(`u-${n}`).digest().toString('latin1')
@@ -78,9 +79,9 @@ test('answerStats: 400 for unknown modes and formats and for info_hash', () => {
 test('topTorrents: the n largest per kind, zero counts left out, ties in store order', () => {
   const { store, stats } = ctx()
   for (let i = 0; i < 15; i++) {
-    for (let p = 0; p <= i; p++) store.announce(key(i), 4, ip4(p), 1, p % 2 === 0, false)
+    for (let p = 0; p <= i; p++) announceKey(store, key(i), 4, ip4(p), 1, p % 2 === 0, false)
   }
-  store.announce(key(100), 4, ip4(1), 1, false, false) // 1 leecher, 0 seeds
+  announceKey(store, key(100), 4, ip4(1), 1, false, false) // 1 leecher, 0 seeds
   const top = topTorrents(stats, 10)
   assert.deepEqual(top.peers.map((e) => e.count), [15, 14, 13, 12, 11, 10, 9, 8, 7, 6])
   assert.equal(top.peers[0]!.hash, Buffer.from(key(14), 'latin1').toString('hex').toUpperCase())
@@ -97,9 +98,9 @@ test('topTorrents: the n largest per kind, zero counts left out, ties in store o
 test('renew histogram and herr rows', () => {
   const { store, counters, stats } = ctx()
   const clock = store.clock as ManualClock
-  store.announce(key(1), 4, ip4(1), 1, false, false)
+  announceKey(store, key(1), 4, ip4(1), 1, false, false)
   clock.advance(60 * 7 + 3)
-  store.announce(key(1), 4, ip4(1), 1, false, false)
+  announceKey(store, key(1), 4, ip4(1), 1, false, false)
   const r = answerStats({ mode: 'renew', format: '', hasInfoHash: false }, stats)
   assert.ok(r.kind === 'reply')
   const lines = r.body.split('\n')
@@ -145,12 +146,12 @@ test('fullScrapeBody: sorted by raw bytes across buckets, every format', async (
   const { store } = ctx()
   const keys = [Buffer.alloc(20, 0xff), Buffer.alloc(20, 0), Buffer.from('a'.repeat(20)), Buffer.from('A'.repeat(20)), Buffer.from([0x80, ...Array<number>(19).fill(1)])]
   for (const [i, k] of keys.entries()) {
-    store.announce(k.toString('latin1'), 4, ip4(1), 1, i % 2 === 0, i % 2 === 0)
-    store.announce(k.toString('latin1'), 4, ip4(2), 2, false, false)
+    announceKey(store, k.toString('latin1'), 4, ip4(1), 1, i % 2 === 0, i % 2 === 0)
+    announceKey(store, k.toString('latin1'), 4, ip4(2), 2, false, false)
   }
   const sorted = [...keys].sort(Buffer.compare)
   const hex = (k: Buffer): string => k.toString('hex').toUpperCase()
-  const counts = (k: Buffer): [number, number, number] => { const t = store.get(k.toString('latin1'))!; return [t.seeders, t.peers - t.seeders, t.downloaded] }
+  const counts = (k: Buffer): [number, number, number] => { const t = torrentOf(store, k.toString('latin1'))!; return [t.seeders, t.peers - t.seeders, t.downloaded] }
   assert.equal((await body(store, SCRAPE_FORMAT_TXTP)).toString(), sorted.map((k) => `${hex(k)}:${counts(k).join(':')}\n`).join(''))
   assert.equal((await body(store, SCRAPE_FORMAT_TXT)).toString(), sorted.map((k) => `${hex(k)}:${counts(k).slice(0, 2).join(':')}\n`).join(''))
   const bin = await body(store, SCRAPE_FORMAT_BIN)
@@ -168,13 +169,13 @@ test('fullScrapeBody: sorted by raw bytes across buckets, every format', async (
 test('fullScrapeBody: torrents removed while the scrape runs are skipped, never half-written', async () => {
   const { store } = ctx()
   const n = 20_000
-  for (let i = 0; i < n; i++) store.announce(key(i), 4, ip4(1), 1, false, false)
+  for (let i = 0; i < n; i++) announceKey(store, key(i), 4, ip4(1), 1, false, false)
   const parts: Buffer[] = []
   let removed = 0
   for await (const b of fullScrapeBody(store, { format: SCRAPE_FORMAT_TXT, json: false, encoding: ENCODING_IDENTITY, http11: true })) {
     parts.push(Buffer.from(b))
     if (removed === 0) {
-      for (let i = 0; i < n; i += 2) { store.torrents.delete(key(i)); removed++ }
+      for (let i = 0; i < n; i += 2) { store.dropTorrent(idOf(store, key(i))); removed++ }
     }
   }
   const lines = Buffer.concat(parts).toString().split('\n').filter((x) => x !== '')

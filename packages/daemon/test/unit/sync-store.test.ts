@@ -11,12 +11,13 @@ import {
 } from '@otd/proto'
 import { AccessLists } from '../../src/access/access-lists.js'
 import { ManualClock } from '../../src/clock.js'
-import { FLAG_FROM_SYNC, findPeer } from '../../src/swarm/peer-list.js'
+import { FLAG_FROM_SYNC } from '../../src/swarm/peer-list.js'
 import { SwarmStore, type SyncTap } from '../../src/swarm/store.js'
 import { APPLY_ADDED, APPLY_DENIED, APPLY_EXPIRED, APPLY_REMOVED, APPLY_UNCHANGED, APPLY_UPDATED, SyncApplier } from '../../src/sync/apply.js'
 import { EXPORT_SLICE_TORRENTS, exportChangeset, exportChangesetSliced } from '../../src/sync/export.js'
 import { AUTH_FORGED, AUTH_OK, AUTH_REPLAYED, AUTH_STALE, PacketAuth, REPLAY_WINDOW } from '../../src/sync/packet-auth.js'
 import { StopLog } from '../../src/sync/stop-log.js'
+import { announceKey, flagsOfPeer, stopKey, torrentOf } from '../helpers/store-view.js'
 import { pino } from 'pino'
 
 const K1 = 'a'.repeat(20)
@@ -38,11 +39,9 @@ function record4 (n: number, port: number, flags: number, age = 0): Buffer {
 }
 
 function flagsOf (store: SwarmStore, key: string, n: number, port: number): number {
-  const t = store.get(key)!
-  const list = t.v4!
-  const i = findPeer(list, ip4(n), port)
-  assert.ok(i >= 0, 'peer present')
-  return list.words[i * 3 + 2]! >>> 24
+  const flags = flagsOfPeer(store, key, 4, ip4(n), port)
+  assert.ok(flags >= 0, 'peer present')
+  return flags
 }
 
 describe('the store tells the sync tap what live sync sends (reference §10.2)', () => {
@@ -54,15 +53,15 @@ describe('the store tells the sync tap what live sync sends (reference §10.2)',
       stopped: (key, family, ip, port) => told.push(`-${key[0]!}${family}:${ip[0]! & 0xff}:${port}`)
     }
     store.syncTap = tap
-    store.announce(K1, 4, ip4(1), 1, false, false) // new
+    announceKey(store, K1, 4, ip4(1), 1, false, false) // new
     clock.advance(60)
-    store.announce(K1, 4, ip4(1), 1, false, false) // renewal after 1 minute: not told
+    announceKey(store, K1, 4, ip4(1), 1, false, false) // renewal after 1 minute: not told
     clock.advance(11 * 60)
-    store.announce(K1, 4, ip4(1), 1, false, false) // after 11 minutes: told
-    store.announce(K1, 4, ip4(1), 1, true, true) // newly completed: told
-    store.announce(K1, 4, ip4(1), 1, true, true) // completed again: not told
-    store.stop(K2, 4, ip4(9), 9) // unknown torrent: told anyway
-    store.stop(K1, 4, ip4(1), 1)
+    announceKey(store, K1, 4, ip4(1), 1, false, false) // after 11 minutes: told
+    announceKey(store, K1, 4, ip4(1), 1, true, true) // newly completed: told
+    announceKey(store, K1, 4, ip4(1), 1, true, true) // completed again: not told
+    stopKey(store, K2, 4, ip4(9), 9) // unknown torrent: told anyway
+    stopKey(store, K1, 4, ip4(1), 1)
     assert.deepEqual(told, ['+a4:1:1:0', '+a4:1:1:0', '+a4:1:1:c0', '-b4:9:9', '-a4:1:1'])
   })
 
@@ -70,7 +69,7 @@ describe('the store tells the sync tap what live sync sends (reference §10.2)',
     const { store, applier, clock } = setup()
     assert.equal(applier.apply(K1, 4, record4(1, 1, 0), 0, clock.seconds), APPLY_ADDED)
     assert.equal(flagsOf(store, K1, 1, 1) & FLAG_FROM_SYNC, FLAG_FROM_SYNC)
-    store.announce(K1, 4, ip4(1), 1, false, false)
+    announceKey(store, K1, 4, ip4(1), 1, false, false)
     assert.equal(flagsOf(store, K1, 1, 1) & FLAG_FROM_SYNC, 0)
   })
 })
@@ -81,7 +80,7 @@ describe('applying received records (sync/apply.ts)', () => {
     const now = clock.seconds
     assert.equal(applier.apply(K1, 4, record4(1, 1, SYNC_FLAG_SEEDING | SYNC_FLAG_COMPLETED), 0, now), APPLY_ADDED)
     assert.equal(applier.apply(K1, 4, record4(2, 1, SYNC_FLAG_COMPLETED), 0, now), APPLY_ADDED)
-    const t = store.get(K1)!
+    const t = torrentOf(store, K1)!
     assert.deepEqual([t.peers, t.seeders, t.downloaded, store.peers, store.seeders, store.completed], [2, 1, 1, 2, 1, 1])
     assert.equal(flagsOf(store, K1, 2, 1), FLAG_FROM_SYNC)
     assert.equal(flagsOf(store, K1, 1, 1), SYNC_FLAG_SEEDING | SYNC_FLAG_COMPLETED | FLAG_FROM_SYNC)
@@ -92,7 +91,7 @@ describe('applying received records (sync/apply.ts)', () => {
     const b = Buffer.alloc(20)
     writeChangesetRecord6(b, 0, [0x20010db8, 0, 0, 5], 6881, SYNC_FLAG_SEEDING, 0)
     assert.equal(applier.apply(K1, 6, b, 0, clock.seconds), APPLY_ADDED)
-    assert.deepEqual([store.peers6, store.get(K1)!.v6!.count, store.seeders], [1, 1, 1])
+    assert.deepEqual([store.peers6, torrentOf(store, K1)!.v6, store.seeders], [1, 1, 1])
   })
 
   test('the age sets the last announce, so a synced peer expires when it would have at its node', () => {
@@ -101,26 +100,26 @@ describe('applying received records (sync/apply.ts)', () => {
     assert.equal(applier.apply(K1, 4, record4(2, 1, 0, 45), 0, clock.seconds), APPLY_EXPIRED) // already past 2700 s
     clock.advance(4 * 60)
     store.sweepAll()
-    assert.equal(store.get(K1)!.peers, 1)
+    assert.equal(torrentOf(store, K1)!.peers, 1)
     clock.advance(60)
     store.sweepAll()
-    assert.equal(store.get(K1)?.peers ?? 0, 0)
+    assert.equal(torrentOf(store, K1)?.peers ?? 0, 0)
   })
 
   test('STOPPED removes the peer, but not one that announced after the stop; never creates a torrent', () => {
     const { store, applier, clock } = setup()
     assert.equal(applier.apply(K2, 4, record4(1, 1, SYNC_FLAG_STOPPED), 0, clock.seconds), APPLY_UNCHANGED)
-    assert.equal(store.get(K2), undefined)
-    store.announce(K1, 4, ip4(1), 1, true, false)
-    store.announce(K1, 4, ip4(2), 1, false, false)
+    assert.equal(torrentOf(store, K2), undefined)
+    announceKey(store, K1, 4, ip4(1), 1, true, false)
+    announceKey(store, K1, 4, ip4(2), 1, false, false)
     assert.equal(applier.apply(K1, 4, record4(1, 1, SYNC_FLAG_STOPPED, 2), 0, clock.seconds), APPLY_UNCHANGED) // stopped 2 min ago, announced now
     assert.equal(applier.apply(K1, 4, record4(1, 1, SYNC_FLAG_STOPPED, 0), 0, clock.seconds), APPLY_REMOVED)
-    assert.deepEqual([store.get(K1)!.peers, store.peers, store.seeders], [1, 1, 0])
+    assert.deepEqual([torrentOf(store, K1)!.peers, store.peers, store.seeders], [1, 1, 0])
   })
 
   test('a removal learned from sync is not told to the tap again', () => {
     const { store, applier, clock } = setup()
-    store.announce(K1, 4, ip4(1), 1, false, false)
+    announceKey(store, K1, 4, ip4(1), 1, false, false)
     let stops = 0
     store.syncTap = { announced: () => {}, stopped: () => { stops++ } }
     applier.apply(K1, 4, record4(1, 1, SYNC_FLAG_STOPPED), 0, clock.seconds)
@@ -130,13 +129,13 @@ describe('applying received records (sync/apply.ts)', () => {
 
   test('a newer record replaces a peer (which becomes FROM_SYNC); an older or equal one changes nothing', () => {
     const { store, applier, clock } = setup()
-    store.announce(K1, 4, ip4(1), 1, false, false) // own, now
+    announceKey(store, K1, 4, ip4(1), 1, false, false) // own, now
     assert.equal(applier.apply(K1, 4, record4(1, 1, SYNC_FLAG_SEEDING, 3), 0, clock.seconds), APPLY_UNCHANGED)
     assert.equal(flagsOf(store, K1, 1, 1), 0)
     clock.advance(120)
     assert.equal(applier.apply(K1, 4, record4(1, 1, SYNC_FLAG_SEEDING, 0), 0, clock.seconds), APPLY_UPDATED)
     assert.equal(flagsOf(store, K1, 1, 1), SYNC_FLAG_SEEDING | FLAG_FROM_SYNC)
-    assert.deepEqual([store.seeders, store.get(K1)!.seeders], [1, 1])
+    assert.deepEqual([store.seeders, torrentOf(store, K1)!.seeders], [1, 1])
     assert.equal(applier.apply(K1, 4, record4(1, 1, SYNC_FLAG_SEEDING, 0), 0, clock.seconds), APPLY_UNCHANGED)
   })
 
@@ -154,7 +153,7 @@ describe('applying received records (sync/apply.ts)', () => {
       const applier = new SyncApplier(store, access, 2700)
       assert.equal(applier.apply(K1, 4, record4(1, 1, 0), 0, clock.seconds), APPLY_ADDED)
       assert.equal(applier.apply(K2, 4, record4(1, 1, 0), 0, clock.seconds), APPLY_DENIED)
-      assert.equal(store.get(K2), undefined)
+      assert.equal(torrentOf(store, K2), undefined)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -164,11 +163,11 @@ describe('applying received records (sync/apply.ts)', () => {
 describe('exporting own recent peers (sync/export.ts)', () => {
   test('exports own peers of the window with flags and age; never those learned from sync (no echo)', () => {
     const { store, applier, clock } = setup()
-    store.announce(K1, 4, ip4(1), 1, true, true) // seeding, completed
+    announceKey(store, K1, 4, ip4(1), 1, true, true) // seeding, completed
     clock.advance(10 * 60)
-    store.announce(K1, 4, ip4(2), 2, false, false)
+    announceKey(store, K1, 4, ip4(2), 2, false, false)
     clock.advance(2 * 60 + 5)
-    store.announce(K2, 6, new Uint32Array([0x20010db8, 0, 0, 1]), 3, false, false)
+    announceKey(store, K2, 6, new Uint32Array([0x20010db8, 0, 0, 1]), 3, false, false)
     applier.apply(K2, 4, record4(3, 3, SYNC_FLAG_SEEDING), 0, clock.seconds) // from sync
     const r = exportChangeset(store, null, clock.seconds, 300)
     assert.deepEqual([r.torrents, r.peers, r.stopped], [2, 2, 0])
@@ -190,13 +189,13 @@ describe('exporting own recent peers (sync/export.ts)', () => {
     const { store, clock } = setup()
     const log = new StopLog(4)
     store.syncTap = { announced: () => {}, stopped: (key, family, ip, port) => log.record(key, family, ip, port, clock.seconds) }
-    store.announce(K1, 4, ip4(1), 1, false, false)
-    store.stop(K1, 4, ip4(1), 1)
-    store.stop(K1, 4, ip4(2), 2)
-    store.stop(K1, 4, ip4(2), 2) // twice: exported once
+    announceKey(store, K1, 4, ip4(1), 1, false, false)
+    stopKey(store, K1, 4, ip4(1), 1)
+    stopKey(store, K1, 4, ip4(2), 2)
+    stopKey(store, K1, 4, ip4(2), 2) // twice: exported once
     clock.advance(90)
-    store.stop(K2, 6, new Uint32Array([1, 2, 3, 4]), 5)
-    store.announce(K1, 4, ip4(2), 2, false, false) // came back
+    stopKey(store, K2, 6, new Uint32Array([1, 2, 3, 4]), 5)
+    announceKey(store, K1, 4, ip4(2), 2, false, false) // came back
     const r = exportChangeset(store, log, clock.seconds, 300)
     assert.deepEqual([r.peers, r.stopped], [1, 2])
     const hex = r.body.toString('hex')
@@ -209,8 +208,8 @@ describe('exporting own recent peers (sync/export.ts)', () => {
   test('the sliced export (the event loop served between slices) gives the same changeset', async () => {
     const { store, clock } = setup()
     const n = EXPORT_SLICE_TORRENTS * 2 + 7
-    for (let i = 0; i < n; i++) store.announce(String(i).padStart(20, 'k'), 4, ip4(i % 200), 1000 + (i % 3), i % 2 === 0, false)
-    store.announce(K1, 6, new Uint32Array([0x20010db8, 0, 0, 1]), 3, false, false)
+    for (let i = 0; i < n; i++) announceKey(store, String(i).padStart(20, 'k'), 4, ip4(i % 200), 1000 + (i % 3), i % 2 === 0, false)
+    announceKey(store, K1, 6, new Uint32Array([0x20010db8, 0, 0, 1]), 3, false, false)
     const sliced = await exportChangesetSliced(store, null, clock.seconds, 300)
     const whole = exportChangeset(store, null, clock.seconds, 300)
     assert.equal(sliced.peers, n + 1)
@@ -228,7 +227,7 @@ describe('exporting own recent peers (sync/export.ts)', () => {
   test('a changeset exported by one store imports into another with the same peers', () => {
     const a = setup()
     const b = setup()
-    for (let i = 1; i <= 50; i++) a.store.announce(i % 2 === 0 ? K1 : K2, 4, ip4(i), 1000 + i, i % 3 === 0, false)
+    for (let i = 1; i <= 50; i++) announceKey(a.store, i % 2 === 0 ? K1 : K2, 4, ip4(i), 1000 + i, i % 3 === 0, false)
     const r = exportChangeset(a.store, null, a.clock.seconds, 300)
     const d = decodeChangeset(r.body)
     assert.ok(d.ok)
