@@ -157,7 +157,7 @@ test('a client that is answered with Connection: close but keeps its end open is
 
 test('a client that half-closes right after its request still gets every reply, a streamed full scrape included', async () => {
   const { tracker, ep } = await start({})
-  // Enough torrents for a full scrape of many chunks (about 1.4 MB), announced through HTTP.
+  // Enough torrents for a full scrape of many chunks (over 1 MB), announced through HTTP.
   const hash = (i: number): string => '%00'.repeat(16) + [24, 16, 8, 0].map((s) => '%' + ((i >>> s) & 255).toString(16).padStart(2, '0')).join('')
   for (let batch = 0; batch < 20; batch++) {
     const reqs: string[] = []
