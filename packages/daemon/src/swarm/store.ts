@@ -207,12 +207,16 @@ export class SwarmStore {
    * the first word) would let anyone build colliding keys and turn lookups linear.
    */
   private hashKey (): number {
+    return this.hashWords(this.k0, this.k1, this.k2, this.k3, this.k4)
+  }
+
+  private hashWords (k0: number, k1: number, k2: number, k3: number, k4: number): number {
     let h = this.seed[0]!
-    h = Math.imul(h ^ this.k0, 0x9e3779b1); h ^= h >>> 15
-    h = Math.imul(h ^ this.k1, 0x85ebca77); h ^= h >>> 13
-    h = Math.imul(h ^ this.k2, 0xc2b2ae3d); h ^= h >>> 16
-    h = Math.imul(h ^ this.k3, 0x27d4eb2f); h ^= h >>> 15
-    h = Math.imul(h ^ this.k4 ^ this.seed[1]!, 0x165667b1)
+    h = Math.imul(h ^ k0, 0x9e3779b1); h ^= h >>> 15
+    h = Math.imul(h ^ k1, 0x85ebca77); h ^= h >>> 13
+    h = Math.imul(h ^ k2, 0xc2b2ae3d); h ^= h >>> 16
+    h = Math.imul(h ^ k3, 0x27d4eb2f); h ^= h >>> 15
+    h = Math.imul(h ^ k4 ^ this.seed[1]!, 0x165667b1)
     h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16
     return h >>> 0
   }
@@ -567,12 +571,9 @@ export class SwarmStore {
     this.peerIdMaps.delete(id)
     // Backward-shift deletion from the index: later members of the probe run move up so every
     // key stays reachable from its home slot without tombstones.
-    const keys = this.keys
-    for (let k = 0; k < KEY_WORDS; k++) keyLoad[k] = keys[id * KEY_WORDS + k]!
-    this.k0 = keyLoad[0]!; this.k1 = keyLoad[1]!; this.k2 = keyLoad[2]!; this.k3 = keyLoad[3]!; this.k4 = keyLoad[4]!
     const slots = this.slots
     const mask = this.mask
-    let i = this.hashKey() & mask
+    let i = this.homeOf(id)
     while (slots[i] !== id) i = (i + 1) & mask
     let j = i
     for (;;) {
@@ -592,11 +593,11 @@ export class SwarmStore {
     this.size--
   }
 
+  /** The index slot torrent `id`'s key hashes to (leaves the loaded key alone). */
   private homeOf (id: number): number {
     const keys = this.keys
     const b = id * KEY_WORDS
-    this.k0 = keys[b]!; this.k1 = keys[b + 1]!; this.k2 = keys[b + 2]!; this.k3 = keys[b + 3]!; this.k4 = keys[b + 4]!
-    return this.hashKey() & this.mask
+    return this.hashWords(keys[b]!, keys[b + 1]!, keys[b + 2]!, keys[b + 3]!, keys[b + 4]!) & this.mask
   }
 
   private prunePeerIds (id: number, ids: Map<string, Buffer>): void {
@@ -649,7 +650,6 @@ export class SwarmStore {
   }
 
   private growIndex (): void {
-    const k = [this.k0, this.k1, this.k2, this.k3, this.k4]
     const size = this.slots.length * 2
     this.slots = new Int32Array(size).fill(-1)
     this.mask = size - 1
@@ -659,7 +659,6 @@ export class SwarmStore {
       while (slots[i]! >= 0) i = (i + 1) & this.mask
       slots[i] = id
     }
-    this.k0 = k[0]!; this.k1 = k[1]!; this.k2 = k[2]!; this.k3 = k[3]!; this.k4 = k[4]!
   }
 
   private overBudget (): boolean {
@@ -673,7 +672,6 @@ export class SwarmStore {
    * sample; never `keep`. Leaves the loaded key alone.
    */
   private evictTorrents (keep: number, atLeast: number): void {
-    const k = [this.k0, this.k1, this.k2, this.k3, this.k4]
     let evicted = 0
     while (this.size > 1 && (evicted < atLeast || (this.overBudget() && evicted < atLeast + EVICTIONS_PER_INSERT))) {
       let victim = -1
@@ -690,7 +688,6 @@ export class SwarmStore {
       this.dropTorrent(victim)
       evicted++
     }
-    this.k0 = k[0]!; this.k1 = k[1]!; this.k2 = k[2]!; this.k3 = k[3]!; this.k4 = k[4]!
   }
 
   /**
@@ -815,6 +812,5 @@ export function peerKey (family: number, ip: ArrayLike<number>, port: number): s
 }
 
 const keyIp = new Uint32Array(4)
-const keyLoad = new Uint32Array(KEY_WORDS)
 /** restorePeer's address words (sync imports call it per record: no view allocated each time). */
 const restoreIp = new Uint32Array(4)
