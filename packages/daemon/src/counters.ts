@@ -57,6 +57,15 @@ export class Counters {
   syncLiveOwn = 0
   /** Requests whose address came from a trusted proxy's X-Forwarded-For. */
   httpForwarded = 0
+  /**
+   * `--workers` (workers/router.ts): UDP packets handed to the worker owning their torrent, and
+   * those dropped because its ring was full; HTTP announces handed over; scrapes whose counts were
+   * collected from other workers. All 0 with one worker.
+   */
+  shardUdpForwarded = 0
+  shardUdpDropped = 0
+  shardHttpForwarded = 0
+  shardScrapeGathers = 0
 
   httpError (status: number): void {
     this.httpErrors.set(status, (this.httpErrors.get(status) ?? 0) + 1)

@@ -6,7 +6,7 @@
  * connections. Everything a request means is decided by {@link HttpHandler}.
  */
 import net from 'node:net'
-import { FAMILY_INVALID, findHeadEnd, parseAddress } from '@otd/proto'
+import { FAMILY_INVALID, REPLY_500, findHeadEnd, parseAddress } from '@otd/proto'
 import type { Clock } from '../clock.js'
 import type { TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
@@ -31,11 +31,19 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
     // byte, so a client trickling a head byte by byte (slowloris) is cut off by this deadline.
     let pendingSince = 0
     let closing = false
+    /** A reply is being produced by other workers (handler.later): nothing else is read until it is written. */
+    let waiting = false
+    /** Reading is paused until the client drains our replies. */
+    let draining = false
     socket.setTimeout(idleMs, () => socket.destroy())
     socket.on('error', () => { /* resets and aborts are normal for a public tracker */ })
 
     const onData = (chunk: Buffer): void => {
       if (closing) return
+      if (waiting) {
+        pending = pending === null ? chunk : Buffer.concat([pending, chunk])
+        return
+      }
       let buf = chunk
       if (pending !== null) {
         if (clock.seconds - pendingSince > idleSeconds) { socket.destroy(); return }
@@ -70,6 +78,25 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
             take(socket, buf.subarray(headEnd, end))
             return
           }
+          if (handler.later !== null) {
+            const job = handler.later
+            handler.later = null
+            let rest: Buffer | null = headEnd < end ? buf.subarray(headEnd, end) : null
+            waiting = true
+            socket.pause()
+            job((reply, close) => {
+              waiting = false
+              if (socket.destroyed) return
+              if (reply.length === 0) { reply = REPLY_500; close = true; counters.httpError(500) }
+              counters.httpBytesOut += reply.length
+              if (close) { closing = true; socket.end(reply); return }
+              socket.write(reply)
+              if (pending !== null) { rest = rest === null ? pending : Buffer.concat([rest, pending]); pending = null }
+              if (!draining) socket.resume()
+              if (rest !== null) onData(rest)
+            })
+            return
+          }
         }
         const reply = handler.reply.subarray(handler.replyStart, handler.replyEnd)
         counters.httpBytesOut += reply.length
@@ -81,20 +108,22 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
         socket.write(reply)
         start = headEnd
       }
-      if (socket.writableLength > MAX_BUFFERED_REPLY_BYTES) {
+      if (socket.writableLength > MAX_BUFFERED_REPLY_BYTES && !draining) {
+        draining = true
         socket.pause()
-        socket.once('drain', () => socket.resume())
+        socket.once('drain', () => { draining = false; if (!waiting) socket.resume() })
       }
     }
     socket.on('data', onData)
   })
 }
 
-export function listenHttp (server: net.Server, host: string, port: number, ipv6Only: boolean): Promise<void> {
+/** `reusePort`: with `--workers`, every worker listens on the same port (the kernel spreads connections). */
+export function listenHttp (server: net.Server, host: string, port: number, ipv6Only: boolean, reusePort = false): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => { reject(err) }
     server.once('error', onError)
-    server.listen({ host, port, ipv6Only: host.includes(':') && ipv6Only, exclusive: true }, () => {
+    server.listen({ host, port, ipv6Only: host.includes(':') && ipv6Only, exclusive: true, ...(reusePort ? { reusePort: true } : {}) }, () => {
       server.off('error', onError)
       resolve()
     })

@@ -33,34 +33,25 @@ export interface StateLoadReport { torrents: number, peers: number, skippedTorre
 
 export class StateFileError extends Error {}
 
-/** The state of `store` as a sequence of buffers (header, records in 1 MiB chunks, trailer). */
-export async function * encodeState (store: SwarmStore, now: number): AsyncGenerator<Buffer> {
-  const head = Buffer.alloc(HEADER_BYTES)
-  MAGIC.copy(head, 0)
-  head.writeUInt32LE(VERSION, 8)
-  head.writeUInt32LE(now >>> 0, 12)
-  let crc = zlib.crc32(head)
-  yield head
-  let torrents = 0
-  let peers = 0
-  let recordBytes = 0
+/**
+ * The torrent records of `store` (no header or trailer), in chunks of about 1 MiB that each hold
+ * whole records. With `--workers` every worker produces its shard's records and one writer frames
+ * them all ({@link frameState}).
+ */
+export async function * encodeStateRecords (store: SwarmStore): AsyncGenerator<Buffer> {
   let buf = Buffer.allocUnsafe(CHUNK_BYTES)
   let off = 0
-  const flush = (): Buffer => {
-    const out = buf.subarray(0, off)
-    crc = zlib.crc32(out, crc)
-    recordBytes += off
-    buf = Buffer.allocUnsafe(CHUNK_BYTES)
-    off = 0
-    return out
-  }
   let sinceYield = 0
   for (let t = store.next(0); t >= 0; t = store.next(t + 1)) {
     const n4 = store.countOf(t, 4)
     const n6 = store.countOf(t, 6)
     const size = RECORD_HEAD_BYTES + (n4 * STRIDE_V4 + n6 * STRIDE_V6) * 4
     if (off + size > buf.length) {
-      if (off > 0) yield flush()
+      if (off > 0) {
+        yield buf.subarray(0, off)
+        buf = Buffer.allocUnsafe(CHUNK_BYTES)
+        off = 0
+      }
       if (size > buf.length) buf = Buffer.allocUnsafe(size)
     }
     store.copyKey(t, buf, off)
@@ -77,27 +68,61 @@ export async function * encodeState (store: SwarmStore, now: number): AsyncGener
       const n = count * (family === 4 ? STRIDE_V4 : STRIDE_V6)
       for (let i = 0; i < n; i++) { buf.writeUInt32LE(w[b + i]!, off); off += 4 }
     }
-    torrents++
-    peers += n4 + n6
     if (++sinceYield === 4096) { sinceYield = 0; await yieldToLoop() }
   }
-  if (off > 0) yield flush()
+  if (off > 0) yield buf.subarray(0, off)
+}
+
+/** Counts of a framed state: filled in as {@link frameState} passes the records. */
+export interface StateCounts { torrents: number, peers: number, bytes: number }
+
+/** Header, the given record chunks (whole records each), trailer: a state file's bytes. */
+export async function * frameState (records: AsyncIterable<Buffer>, now: number, counts: StateCounts = { torrents: 0, peers: 0, bytes: 0 }): AsyncGenerator<Buffer> {
+  const head = Buffer.alloc(HEADER_BYTES)
+  MAGIC.copy(head, 0)
+  head.writeUInt32LE(VERSION, 8)
+  head.writeUInt32LE(now >>> 0, 12)
+  let crc = zlib.crc32(head)
+  yield head
+  let recordBytes = 0
+  for await (const chunk of records) {
+    for (let off = 0; off + RECORD_HEAD_BYTES <= chunk.length;) {
+      const n4 = chunk.readUInt32LE(off + 28)
+      const n6 = chunk.readUInt32LE(off + 32)
+      counts.torrents++
+      counts.peers += n4 + n6
+      off += RECORD_HEAD_BYTES + (n4 * STRIDE_V4 + n6 * STRIDE_V6) * 4
+    }
+    crc = zlib.crc32(chunk, crc)
+    recordBytes += chunk.length
+    yield chunk
+  }
   const tail = Buffer.alloc(TRAILER_BYTES)
-  tail.writeUInt32LE(torrents, 0)
-  tail.writeUInt32LE(peers, 4)
+  tail.writeUInt32LE(counts.torrents, 0)
+  tail.writeUInt32LE(counts.peers, 4)
   tail.writeBigUInt64LE(BigInt(recordBytes), 8)
   tail.writeUInt32LE(crc >>> 0, 16)
   END.copy(tail, 20)
+  counts.bytes = HEADER_BYTES + recordBytes + TRAILER_BYTES
   yield tail
+}
+
+/** The state of `store` as a sequence of buffers (header, records in 1 MiB chunks, trailer). */
+export function encodeState (store: SwarmStore, now: number): AsyncGenerator<Buffer> {
+  return frameState(encodeStateRecords(store), now)
 }
 
 /** Writes the state file atomically. */
 export async function saveState (path: string, store: SwarmStore, now: number): Promise<StateSaveReport> {
+  return await saveStateRecords(path, encodeStateRecords(store), now)
+}
+
+/** Writes a state file of the given record chunks atomically (with `--workers`: every shard's). */
+export async function saveStateRecords (path: string, records: AsyncIterable<Buffer>, now: number): Promise<StateSaveReport> {
   const started = Date.now()
-  const torrents = store.torrentCount
-  const peers = store.peers
-  const bytes = await writeFileAtomic(path, encodeState(store, now), 0o600)
-  return { torrents, peers, bytes, ms: Date.now() - started }
+  const counts: StateCounts = { torrents: 0, peers: 0, bytes: 0 }
+  const bytes = await writeFileAtomic(path, frameState(records, now, counts), 0o600)
+  return { torrents: counts.torrents, peers: counts.peers, bytes, ms: Date.now() - started }
 }
 
 /** Checks a state file's framing and checksum; throws StateFileError naming what is wrong. */
@@ -121,16 +146,20 @@ export function verifyState (data: Buffer): { torrents: number, peers: number, s
  * all-or-nothing; throws StateFileError (or the read error) without touching the store.
  */
 export function loadStateFile (path: string, store: SwarmStore, now: number, peerTimeoutSeconds: number,
-  allows: (key: string) => boolean): StateLoadReport {
-  return loadStateBuffer(readFileSync(path), store, now, peerTimeoutSeconds, allows)
+  allows: (key: string) => boolean, owns: ((key: string) => boolean) | null = null): StateLoadReport {
+  return loadStateBuffer(readFileSync(path), store, now, peerTimeoutSeconds, allows, owns)
 }
 
 export function isStateFile (data: Buffer): boolean {
   return data.length >= 8 && data.subarray(0, 8).equals(MAGIC)
 }
 
+/**
+ * `owns` (with `--workers`): the torrents this store holds; the others are skipped without being
+ * counted (their owner loads them from the same file).
+ */
 export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, peerTimeoutSeconds: number,
-  allows: (key: string) => boolean): StateLoadReport {
+  allows: (key: string) => boolean, owns: ((key: string) => boolean) | null = null): StateLoadReport {
   const meta = verifyState(data)
   const end = data.length - TRAILER_BYTES
   // Decode everything before applying anything: a record running past the end refuses the file.
@@ -161,6 +190,7 @@ export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, p
   const sinceSave = now - meta.savedAt
   const savedMasked = meta.savedAt & TIME_MASK
   for (const r of records) {
+    if (owns !== null && !owns(r.key)) continue
     if (!allows(r.key)) { report.skippedTorrents++; continue }
     if (now - r.lastActive >= torrentExpiry) { report.expiredTorrents++; report.expiredPeers += r.n4 + r.n6; continue }
     const t = store.restoreTorrentKey(r.key, r.lastActive, r.downloaded)

@@ -3,9 +3,9 @@
  * restricted like `/stats`. Names follow Prometheus conventions: `_total` for counters, base
  * units (seconds, bytes).
  */
-import type { StatsContext } from './context.js'
+import type { StatsView, WorkerFigures } from './context.js'
 
-export function renderMetrics (ctx: StatsContext): string {
+export function renderMetrics (ctx: StatsView): string {
   const s = ctx.store
   const c = ctx.counters
   const out: string[] = []
@@ -79,6 +79,21 @@ export function renderMetrics (ctx: StatsContext): string {
     ['{quantile="0.5"}', ctx.lagMs(50) / 1000], ['{quantile="0.99"}', ctx.lagMs(99) / 1000], ['{quantile="1"}', ctx.lagMs(100) / 1000]
   ])
   metric('otd_event_loop_utilization', 'gauge', 'Share of time the event loop was busy (last second or more).', [['', ctx.utilization()]])
+  const w = ctx.workers
+  if (w !== undefined) {
+    const per = (f: (x: WorkerFigures) => number, extra = ''): Array<[string, number]> => w.map((x) => [`{worker="${x.worker}"${extra}}`, f(x)])
+    metric('otd_workers', 'gauge', 'Worker threads (--workers), each owning a shard of the torrents.', [['', w.length]])
+    metric('otd_worker_torrents', 'gauge', 'Torrents in each worker\'s shard.', per((x) => x.torrents))
+    metric('otd_worker_peers', 'gauge', 'Peers in each worker\'s shard.', per((x) => x.peers))
+    metric('otd_worker_requests_total', 'counter', 'Requests answered by each worker, by protocol (a forwarded request counts at its owner).', [
+      ...per((x) => x.udpPackets, ',protocol="udp"'), ...per((x) => x.httpRequests, ',protocol="http"')
+    ])
+    metric('otd_worker_forwarded_total', 'counter', 'Requests each worker handed to the owner of their torrent, by kind.', [
+      ...per((x) => x.udpForwarded, ',kind="udp"'), ...per((x) => x.httpForwarded, ',kind="http"'),
+      ...per((x) => x.scrapeGathers, ',kind="scrape_gather"'), ...per((x) => x.udpDropped, ',kind="udp_dropped"')
+    ])
+    metric('otd_worker_event_loop_utilization', 'gauge', 'Share of time each worker\'s event loop was busy.', per((x) => x.utilization))
+  }
   const m = process.memoryUsage()
   metric('otd_memory_bytes', 'gauge', 'Process memory by kind.', [
     ['{kind="rss"}', m.rss], ['{kind="heap_used"}', m.heapUsed], ['{kind="heap_total"}', m.heapTotal],
