@@ -190,7 +190,8 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}, worker
     const bound: BoundAddresses = { http: [], udp: [] }
     for (const spec of options.http) {
       let host = spec.host
-      const server = createHttpServer(httpHandler, options, counters, clock, (s) => { busy.add(s); s.once('close', () => busy.delete(s)) })
+      const server = createHttpServer(httpHandler, options, counters, clock, (s) => { busy.add(s); s.once('close', () => busy.delete(s)) },
+        router === null ? null : () => { router.mesh.poll() })
       server.on('connection', (s: net.Socket) => { connections.add(s); s.once('close', () => connections.delete(s)) })
       try {
         await listenHttp(server, host, spec.port, needsV6Only(spec, options.http), worker !== null)

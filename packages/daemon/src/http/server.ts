@@ -17,7 +17,9 @@ import type { HttpHandler } from './handler.js'
 const MAX_BUFFERED_REPLY_BYTES = 256 * 1024
 
 export function createHttpServer (handler: HttpHandler, options: TrackerOptions, counters: Counters, clock: Clock,
-  onTakeover: (socket: net.Socket) => void = () => {}): net.Server {
+  onTakeover: (socket: net.Socket) => void = () => {},
+  /** With `--workers`: called after each chunk of requests (the router reads what other workers sent). */
+  afterData: (() => void) | null = null): net.Server {
   const slab = new ReplySlab()
   const ip = new Uint32Array(4)
   const maxHead = options.httpMaxRequestBytes
@@ -114,7 +116,7 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
         socket.once('drain', () => { draining = false; if (!waiting) socket.resume() })
       }
     }
-    socket.on('data', onData)
+    socket.on('data', afterData === null ? onData : (chunk: Buffer) => { onData(chunk); afterData() })
   })
 }
 

@@ -64,10 +64,13 @@ export function bindUdp (host: string, port: number, ipv6Only: boolean, handler:
     let closed = false
     socket.once('close', () => { closed = true })
     router.udp[shard.index] = answer
+    const mesh = router.mesh
     socket.on('message', (msg, rinfo) => {
       const owner = router.udpOwner(msg, msg.length)
       if (owner >= 0) router.forwardUdp(owner, shard.index, msg, rinfo.address, rinfo.port)
       else answer(msg, msg.length, rinfo.address, rinfo.port)
+      // What other workers handed us is answered now, while we are awake anyway (mesh.ts).
+      mesh.poll()
     })
   }
 
