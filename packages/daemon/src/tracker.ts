@@ -35,6 +35,7 @@ import { StatsContext } from './stats/context.js'
 import { scrapeRecords } from './fullscrape/stream.js'
 import { SwarmStore } from './swarm/store.js'
 import { ClusterSync } from './sync/cluster.js'
+import type { LiveSyncAddress } from './sync/livesync.js'
 import { ConnectionIds } from './udp/connection-id.js'
 import { UdpHandler } from './udp/handler.js'
 import { bindUdp, udpAddress, type BoundAddress } from './udp/server.js'
@@ -49,6 +50,8 @@ export type { BoundAddress }
 export interface BoundAddresses {
   http: BoundAddress[]
   udp: BoundAddress[]
+  /** Live-sync sockets, when live sync listens (with `--workers`, worker 0's). */
+  livesync?: LiveSyncAddress[]
 }
 
 export interface StartReport {
@@ -231,6 +234,8 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}, worker
       listeners.push({ protocol: 'udp', address: a.address, port: a.port })
     }
     await sync.bind()
+    const live = sync.addresses()
+    if (live.length > 0) bound.livesync = live
     router?.start()
     return bound
   }

@@ -150,6 +150,17 @@ export function loadStateFile (path: string, store: SwarmStore, now: number, pee
   return loadStateBuffer(readFileSync(path), store, now, peerTimeoutSeconds, allows, owns)
 }
 
+/**
+ * Seconds from a peer's 24-bit time to `nowMasked`, 0 when the peer's time is (slightly) later:
+ * with `--workers` each worker stamps its peers with its own clock, which may be a second ahead
+ * of the clock of the worker that writes the file.
+ */
+function ageOf (nowMasked: number, word: number): number {
+  const d = (nowMasked - word) & TIME_MASK
+  return d >= HALF_TIME_RING ? 0 : d
+}
+const HALF_TIME_RING = (TIME_MASK + 1) / 2
+
 export function isStateFile (data: Buffer): boolean {
   return data.length >= 8 && data.subarray(0, 8).equals(MAGIC)
 }
@@ -199,8 +210,8 @@ export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, p
     for (const [family, n, s] of [[4, r.n4, STRIDE_V4], [6, r.n6, STRIDE_V6]] as const) {
       for (let i = 0; i < n; i++, at += s) {
         const word = r.words[at + s - 1]!
-        const age = (nowMasked - word) & TIME_MASK
-        if (age >= peerTimeoutSeconds || sinceSave + ((savedMasked - word) & TIME_MASK) >= peerTimeoutSeconds) { report.expiredPeers++; continue }
+        const age = ageOf(nowMasked, word)
+        if (age >= peerTimeoutSeconds || sinceSave + ageOf(savedMasked, word) >= peerTimeoutSeconds) { report.expiredPeers++; continue }
         if (store.restorePeer(t, family, r.words, at)) report.peers++
       }
     }

@@ -67,7 +67,8 @@ export class WorkerLink implements SyncWorkers {
     m.onCall('access-change', (a: { name: ListName, add: boolean, keys: string[] }) => { d.access.changeInMemory(a.name, a.add, a.keys) })
     m.onCall('access-dynamic', (a: { key: string, add: boolean }) => { d.access.applyDynamic(a.key, a.add) })
     m.onCall('has', (key: string) => d.store.findKey(key) >= 0)
-    m.onCall('sync-export', (a: { windowSeconds: number, now: number }) => this.sync!.exportPart(a.windowSeconds, a.now))
+    // The owner's clock: its peers carry its times (another worker's clock may be a second behind).
+    m.onCall('sync-export', (a: { windowSeconds: number }) => this.sync!.exportPart(a.windowSeconds, d.clock.seconds))
     m.onCall('sync-apply', (torrents: ForeignTorrent[]) => {
       const c = new ApplyCounts().applyForeign(this.sync!.applier, torrents, d.clock.seconds)
       return { added: c.added, updated: c.updated, removed: c.removed, unchanged: c.unchanged, denied: c.denied, expired: c.expired }
