@@ -45,6 +45,8 @@ export interface WorkerFigures {
   udpDropped: number
   httpForwarded: number
   scrapeGathers: number
+  /** Wake-ups sent to other workers (see workers/mesh.ts: most forwards need none). */
+  wakes: number
   utilization: number
   lagP99Ms: number
 }

@@ -92,6 +92,7 @@ export function renderMetrics (ctx: StatsView): string {
       ...per((x) => x.udpForwarded, ',kind="udp"'), ...per((x) => x.httpForwarded, ',kind="http"'),
       ...per((x) => x.scrapeGathers, ',kind="scrape_gather"'), ...per((x) => x.udpDropped, ',kind="udp_dropped"')
     ])
+    metric('otd_worker_wakes_total', 'counter', 'Wake-ups each worker sent to others after handing them requests (most hand-overs need none).', per((x) => x.wakes))
     metric('otd_worker_event_loop_utilization', 'gauge', 'Share of time each worker\'s event loop was busy.', per((x) => x.utilization))
   }
   const m = process.memoryUsage()

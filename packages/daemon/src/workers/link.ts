@@ -59,7 +59,7 @@ export class WorkerLink implements SyncWorkers {
   constructor (private readonly d: LinkDeps) {
     this.liveHere = d.mesh.index === 0
     const m = d.mesh
-    m.onCall('snapshot', (top: number) => takeSnapshot(m.index, d.stats, top))
+    m.onCall('snapshot', (top: number) => takeSnapshot(m.index, m.wakes, d.stats, top))
     m.onStream('scrape-records', () => scrapeRecords(d.store))
     m.onStream('state-records', () => encodeStateRecords(d.store))
     m.onCall('restore', (data: Uint8Array) => d.restoreLocal(asBuffer(data)))
@@ -99,7 +99,7 @@ export class WorkerLink implements SyncWorkers {
   async statsView (top: number): Promise<StatsView> {
     const m = this.d.mesh
     const snaps = await Promise.all(Array.from({ length: m.count }, (_, j) =>
-      j === m.index ? Promise.resolve(takeSnapshot(j, this.d.stats, top)) : m.call<StatsSnapshot>(j, 'snapshot', top)))
+      j === m.index ? Promise.resolve(takeSnapshot(j, m.wakes, this.d.stats, top)) : m.call<StatsSnapshot>(j, 'snapshot', top)))
     return new MergedStats(snaps, this.d.stats, top)
   }
 

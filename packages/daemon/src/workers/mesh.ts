@@ -25,8 +25,10 @@ const AWAKE = 0
 const ASLEEP = 1
 /** Int32 slots between two workers' wake words (one per cache line). */
 const WAKE_STRIDE = 16
-/** How long a published message may stay unread before its consumer is woken (see Mesh.commit). */
-const WAKE_DELAY_MS = 1
+/** How long a message to a busy consumer may stay unread before it is woken anyway (see Mesh.commit). */
+const LAZY_WAKE_MS = 5
+/** Offset of a worker's activity word from its wake word (same cache line: both are about it). */
+const ACTIVITY = 1
 /** Messages handled per ring before the event loop gets a turn. */
 const POLL_BUDGET = 256
 
@@ -65,6 +67,8 @@ export class Mesh {
   readonly count: number
   /** The worker whose message is being handled (valid inside the fast handler). */
   from = -1
+  /** Wake-ups this worker sent to others (Atomics.notify), for the per-worker figures. */
+  wakes = 0
   private readonly writers: Array<RingWriter | null>
   private readonly readers: Array<RingReader | null>
   private readonly wake: Int32Array
@@ -75,10 +79,16 @@ export class Mesh {
   private readonly serving = new Map<string, AsyncIterator<Uint8Array>>()
   private nextId = 1
   private closed = false
-  /** Workers we published to since the last {@link check}. */
+  /** Busy workers we published to since the last {@link check}. */
   private readonly unchecked: Uint8Array
   private checkArmed = false
   private readonly checkTimer: NodeJS.Timeout
+  /** Possibly idle workers we published to in this turn. */
+  private readonly unwoken: Uint8Array
+  private wakeScheduled = false
+  /** Each consumer's activity word when we last published to it, and our own. */
+  private readonly seen: Int32Array
+  private activity = 0
   private fast: RingHandler = () => {}
   private readonly me: number
 
@@ -91,8 +101,10 @@ export class Mesh {
     this.readers = init.rings.map((row) => { const s = row[init.index]!; return s === null ? null : new RingReader(s) })
     this.ports = init.ports
     this.unchecked = new Uint8Array(init.count)
+    this.unwoken = new Uint8Array(init.count)
+    this.seen = new Int32Array(init.count).fill(-1)
     // One timer, re-armed with refresh() (a cleared timer cannot be): its first run finds nothing.
-    this.checkTimer = setTimeout(this.check, WAKE_DELAY_MS)
+    this.checkTimer = setTimeout(this.check, LAZY_WAKE_MS)
     this.checkTimer.unref()
     for (let j = 0; j < this.count; j++) {
       const p = this.ports[j]
@@ -126,41 +138,70 @@ export class Mesh {
   }
 
   /**
-   * Publishes the message reserved on the ring to `to`, without waking `to`.
+   * Publishes the message reserved on the ring to `to`; `to` is woken if it may be idle.
    *
-   * Waking is lazy: a consumer also reads its rings whenever it handles a packet of its own
-   * ({@link poll}), which under load is every few microseconds. Only when a message is still
-   * unread {@link WAKE_DELAY_MS} later is the consumer woken (compare-and-swap asleep → awake,
-   * then Atomics.notify). A wake per forwarded packet measured as the main cost of forwarding on
-   * a 2-core VM (a system call in each thread and a task in the consumer's event loop, about as
-   * much as answering the packet); the delay only applies to an owner that is idle anyway.
+   * A consumer reads its rings whenever it handles a packet of its own ({@link poll}), and says
+   * so in its activity word. A producer that sees the word moved since its last check of that
+   * consumer knows it is busy and will read soon: it only arms a check {@link LAZY_WAKE_MS} later
+   * (a backstop: if the message is still unread then, wake; and note the activity word). A
+   * consumer whose word did not move since the last check may be idle: it is woken at the end of
+   * this turn of our event loop (one wake for every message published in the turn). Waking (compare-and-swap asleep → awake, Atomics.notify,
+   * then a task in the consumer's loop) costs a system call in each thread; paid per forwarded
+   * packet it measured as much as answering the packet, and a 1 ms backstop timer alone cost
+   * ~20% more CPU per request than a 5 ms one on the 2-core VM (docs/workers.md).
    */
   commit (to: number, kind: number, length: number, aux = 0): void {
     this.writers[to]!.commit(kind, length, aux)
-    if (this.unchecked[to] === 0) {
-      this.unchecked[to] = 1
-      if (!this.checkArmed) {
-        this.checkArmed = true
-        this.checkTimer.refresh()
+    if (this.wake[to * WAKE_STRIDE + ACTIVITY] !== this.seen[to]) {
+      // Busy since our last check: it will read soon; check later.
+      if (this.unchecked[to] === 0) {
+        this.unchecked[to] = 1
+        if (!this.checkArmed) {
+          this.checkArmed = true
+          this.checkTimer.refresh()
+        }
       }
+    } else if (this.unwoken[to] === 0) {
+      this.unwoken[to] = 1
+      if (!this.wakeScheduled) { this.wakeScheduled = true; setImmediate(this.wakeNow) }
     }
   }
 
-  /** Wakes the consumers that have not read what we published since the last check. */
+  /** Wakes `to` if it has not read everything we published and is waiting (not draining). */
+  private wakeUp (to: number): void {
+    if (this.writers[to]!.empty) return
+    const i = to * WAKE_STRIDE
+    if (Atomics.load(this.wake, i) === ASLEEP && Atomics.compareExchange(this.wake, i, ASLEEP, AWAKE) === ASLEEP) {
+      Atomics.notify(this.wake, i, 1)
+      this.wakes++
+    }
+  }
+
+  private readonly wakeNow = (): void => {
+    this.wakeScheduled = false
+    const u = this.unwoken
+    for (let to = 0; to < u.length; to++) {
+      if (u[to] === 0) continue
+      u[to] = 0
+      this.wakeUp(to)
+    }
+  }
+
   private readonly check = (): void => {
     this.checkArmed = false
     const u = this.unchecked
     for (let to = 0; to < u.length; to++) {
       if (u[to] === 0) continue
       u[to] = 0
-      if (this.writers[to]!.empty) continue
-      const i = to * WAKE_STRIDE
-      if (Atomics.load(this.wake, i) === ASLEEP && Atomics.compareExchange(this.wake, i, ASLEEP, AWAKE) === ASLEEP) Atomics.notify(this.wake, i, 1)
+      this.seen[to] = this.wake[to * WAKE_STRIDE + ACTIVITY]!
+      this.wakeUp(to)
     }
   }
 
   /** Handles whatever the other workers sent (cheap when nothing waits): called on every own packet. */
   poll (): void {
+    // A plain store: the activity word is a hint for producers, read without ordering.
+    this.wake[this.me + ACTIVITY] = ++this.activity
     const readers = this.readers
     for (let j = 0; j < readers.length; j++) {
       const r = readers[j]

@@ -11,6 +11,8 @@ import type { AccessFigures, StatsContext, StatsView, StoreFigures, TopEntry, To
 
 export interface StatsSnapshot {
   worker: number
+  /** Wake-ups this worker sent to others (workers/mesh.ts). */
+  wakes: number
   counters: Record<string, number>
   httpErrors: Array<[number, number]>
   store: {
@@ -34,12 +36,13 @@ export interface StatsSnapshot {
   top: TopTorrents | null
 }
 
-export function takeSnapshot (worker: number, ctx: StatsContext, top: number): StatsSnapshot {
+export function takeSnapshot (worker: number, wakes: number, ctx: StatsContext, top: number): StatsSnapshot {
   const s = ctx.store
   const counters: Record<string, number> = {}
   for (const [k, v] of Object.entries(ctx.counters)) if (typeof v === 'number') counters[k] = v
   return {
     worker,
+    wakes,
     counters,
     httpErrors: [...ctx.counters.httpErrors],
     store: {
@@ -137,6 +140,7 @@ export class MergedStats implements StatsView {
       udpDropped: x.counters.shardUdpDropped ?? 0,
       httpForwarded: x.counters.shardHttpForwarded ?? 0,
       scrapeGathers: x.counters.shardScrapeGathers ?? 0,
+      wakes: x.wakes,
       utilization: x.utilization,
       lagP99Ms: x.lag[1]
     }))
