@@ -194,7 +194,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}, worker
     for (const spec of options.http) {
       let host = spec.host
       const server = createHttpServer(httpHandler, options, counters, clock, (s) => { busy.add(s); s.once('close', () => busy.delete(s)) },
-        router === null ? null : () => { router.mesh.poll() })
+        router === null ? null : () => { router.mesh.busy() })
       server.on('connection', (s: net.Socket) => { connections.add(s); s.once('close', () => connections.delete(s)) })
       try {
         await listenHttp(server, host, spec.port, needsV6Only(spec, options.http), worker !== null)

@@ -18,8 +18,8 @@ const MAX_BUFFERED_REPLY_BYTES = 256 * 1024
 
 export function createHttpServer (handler: HttpHandler, options: TrackerOptions, counters: Counters, clock: Clock,
   onTakeover: (socket: net.Socket) => void = () => {},
-  /** With `--workers`: called after each chunk of requests (the router reads what other workers sent). */
-  afterData: (() => void) | null = null): net.Server {
+  /** With `--workers`: called for each chunk of requests (workers/mesh.ts: this worker is busy). */
+  onDataHook: (() => void) | null = null): net.Server {
   const slab = new ReplySlab()
   const ip = new Uint32Array(4)
   const maxHead = options.httpMaxRequestBytes
@@ -37,13 +37,18 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
     let waiting = false
     /** Reading is paused until the client drains our replies. */
     let draining = false
+    /** Reading is paused until the reply another worker produces is written. */
+    let heldBack = false
     socket.setTimeout(idleMs, () => socket.destroy())
     socket.on('error', () => { /* resets and aborts are normal for a public tracker */ })
 
     const onData = (chunk: Buffer): void => {
       if (closing) return
       if (waiting) {
+        // Requests pipelined behind one answered by another worker wait here; a client that
+        // keeps sending meanwhile is paused (not every time: pause and resume are system calls).
         pending = pending === null ? chunk : Buffer.concat([pending, chunk])
+        if (pending.length > maxHead && !heldBack) { heldBack = true; socket.pause() }
         return
       }
       let buf = chunk
@@ -85,7 +90,6 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
             handler.later = null
             let rest: Buffer | null = headEnd < end ? buf.subarray(headEnd, end) : null
             waiting = true
-            socket.pause()
             job((reply, close) => {
               waiting = false
               if (socket.destroyed) return
@@ -94,7 +98,7 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
               if (close) { closing = true; socket.end(reply); return }
               socket.write(reply)
               if (pending !== null) { rest = rest === null ? pending : Buffer.concat([rest, pending]); pending = null }
-              if (!draining) socket.resume()
+              if (heldBack) { heldBack = false; if (!draining) socket.resume() }
               if (rest !== null) onData(rest)
             })
             return
@@ -113,10 +117,10 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
       if (socket.writableLength > MAX_BUFFERED_REPLY_BYTES && !draining) {
         draining = true
         socket.pause()
-        socket.once('drain', () => { draining = false; if (!waiting) socket.resume() })
+        socket.once('drain', () => { draining = false; if (!heldBack) socket.resume() })
       }
     }
-    socket.on('data', afterData === null ? onData : (chunk: Buffer) => { onData(chunk); afterData() })
+    socket.on('data', onDataHook === null ? onData : (chunk: Buffer) => { onDataHook(); onData(chunk) })
   })
 }
 

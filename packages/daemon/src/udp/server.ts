@@ -66,11 +66,11 @@ export function bindUdp (host: string, port: number, ipv6Only: boolean, handler:
     router.udp[shard.index] = answer
     const mesh = router.mesh
     socket.on('message', (msg, rinfo) => {
+      // Awake anyway: what other workers hand us is read at the end of this turn, unwoken (mesh.ts).
+      mesh.busy()
       const owner = router.udpOwner(msg, msg.length)
       if (owner >= 0) router.forwardUdp(owner, shard.index, msg, rinfo.address, rinfo.port)
       else answer(msg, msg.length, rinfo.address, rinfo.port)
-      // What other workers handed us is answered now, while we are awake anyway (mesh.ts).
-      mesh.poll()
     })
   }
 

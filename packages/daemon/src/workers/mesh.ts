@@ -3,10 +3,9 @@
  *
  *  - the fast path, for what is per request (a UDP packet for another shard, a scrape's counts, an
  *    HTTP announce and its reply): one {@link RingWriter}/{@link RingReader} pair per ordered pair
- *    of workers in shared memory, and a wake word per worker. A consumer that ran out of messages
- *    marks itself asleep and waits with Atomics.waitAsync; a producer notifies only a sleeping
- *    consumer (compare-and-swap asleep → awake), so under load there is one wake per batch, not
- *    per message;
+ *    of workers in shared memory, and a state word per worker (see {@link Mesh.busy}): a worker
+ *    that is handling packets reads its rings before its event loop blocks, so nobody wakes it; one
+ *    that went idle is woken once per turn of the producer's loop;
  *  - the control path, for what is rare or large (stats snapshots, reloads, full-scrape and state
  *    streams, sync imports): a MessagePort per pair of workers carrying calls, replies and pulled
  *    streams. Fast messages that do not fit in their ring (full, or larger than a quarter of it)
@@ -21,14 +20,15 @@ const waitAsync = (Atomics as unknown as {
   waitAsync: (a: Int32Array, i: number, v: number) => { async: false, value: string } | { async: true, value: Promise<string> }
 }).waitAsync
 
-const AWAKE = 0
-const ASLEEP = 1
-/** Int32 slots between two workers' wake words (one per cache line). */
+/**
+ * A worker's state word. BUSY: it is running callbacks and will read its rings before its event
+ * loop blocks again. IDLE: it may be blocked (in epoll) and has an Atomics.waitAsync pending on the
+ * word; a producer that sees IDLE swaps it to BUSY and notifies.
+ */
+const BUSY = 0
+const IDLE = 1
+/** Int32 slots between two workers' state words (one per cache line). */
 const WAKE_STRIDE = 16
-/** How long a message to a busy consumer may stay unread before it is woken anyway (see Mesh.commit). */
-const LAZY_WAKE_MS = 5
-/** Offset of a worker's activity word from its wake word (same cache line: both are about it). */
-const ACTIVITY = 1
 /** Messages handled per ring before the event loop gets a turn. */
 const POLL_BUDGET = 256
 
@@ -79,16 +79,12 @@ export class Mesh {
   private readonly serving = new Map<string, AsyncIterator<Uint8Array>>()
   private nextId = 1
   private closed = false
-  /** Busy workers we published to since the last {@link check}. */
-  private readonly unchecked: Uint8Array
-  private checkArmed = false
-  private readonly checkTimer: NodeJS.Timeout
-  /** Possibly idle workers we published to in this turn. */
+  /** Idle workers we published to in this turn (woken at its end). */
   private readonly unwoken: Uint8Array
   private wakeScheduled = false
-  /** Each consumer's activity word when we last published to it, and our own. */
-  private readonly seen: Int32Array
-  private activity = 0
+  /** Whether {@link goingIdle} is scheduled (we are BUSY), and whether a waitAsync is pending. */
+  private idleScheduled = false
+  private sleeping = false
   private fast: RingHandler = () => {}
   private readonly me: number
 
@@ -100,12 +96,7 @@ export class Mesh {
     this.writers = init.rings[init.index]!.map((s) => s === null ? null : new RingWriter(s))
     this.readers = init.rings.map((row) => { const s = row[init.index]!; return s === null ? null : new RingReader(s) })
     this.ports = init.ports
-    this.unchecked = new Uint8Array(init.count)
     this.unwoken = new Uint8Array(init.count)
-    this.seen = new Int32Array(init.count).fill(-1)
-    // One timer, re-armed with refresh() (a cleared timer cannot be): its first run finds nothing.
-    this.checkTimer = setTimeout(this.check, LAZY_WAKE_MS)
-    this.checkTimer.unref()
     for (let j = 0; j < this.count; j++) {
       const p = this.ports[j]
       if (p === null || p === undefined) continue
@@ -116,14 +107,13 @@ export class Mesh {
   /** Sets the handler of fast messages ({@link from} says who sent each) and starts receiving. */
   start (handler: RingHandler): void {
     this.fast = handler
-    this.drain()
+    this.busy()
   }
 
   close (): void {
     if (this.closed) return
     this.closed = true
-    clearTimeout(this.checkTimer)
-    Atomics.store(this.wake, this.me, AWAKE)
+    Atomics.store(this.wake, this.me, BUSY)
     Atomics.notify(this.wake, this.me)
     for (const p of this.ports) p?.close()
     for (const w of this.waiting.values()) w.reject(new Error('worker mesh closed'))
@@ -138,42 +128,22 @@ export class Mesh {
   }
 
   /**
-   * Publishes the message reserved on the ring to `to`; `to` is woken if it may be idle.
+   * Publishes the message reserved on the ring to `to`; if `to` is IDLE, it is woken at the end
+   * of this turn of our event loop (one wake for all we publish to it in the turn). A BUSY
+   * consumer reads the message before it blocks: no wake, which is what makes forwarding cheap
+   * under load (a wake costs a system call in each thread and a task in the consumer's loop; paid
+   * per forwarded packet it measured as much as answering the packet, docs/workers.md).
    *
-   * A consumer reads its rings whenever it handles a packet of its own ({@link poll}), and says
-   * so in its activity word. A producer that sees the word moved since its last check of that
-   * consumer knows it is busy and will read soon: it only arms a check {@link LAZY_WAKE_MS} later
-   * (a backstop: if the message is still unread then, wake; and note the activity word). A
-   * consumer whose word did not move since the last check may be idle: it is woken at the end of
-   * this turn of our event loop (one wake for every message published in the turn). Waking (compare-and-swap asleep → awake, Atomics.notify,
-   * then a task in the consumer's loop) costs a system call in each thread; paid per forwarded
-   * packet it measured as much as answering the packet, and a 1 ms backstop timer alone cost
-   * ~20% more CPU per request than a 5 ms one on the 2-core VM (docs/workers.md).
+   * Why nothing is lost: the producer publishes the tail, then loads the state; the consumer
+   * stores IDLE, then loads the tails ({@link goingIdle}). Both are sequentially consistent
+   * atomics, so at least one of them sees the other's write: the producer sees IDLE (and wakes
+   * it), or the consumer sees the message.
    */
   commit (to: number, kind: number, length: number, aux = 0): void {
     this.writers[to]!.commit(kind, length, aux)
-    if (this.wake[to * WAKE_STRIDE + ACTIVITY] !== this.seen[to]) {
-      // Busy since our last check: it will read soon; check later.
-      if (this.unchecked[to] === 0) {
-        this.unchecked[to] = 1
-        if (!this.checkArmed) {
-          this.checkArmed = true
-          this.checkTimer.refresh()
-        }
-      }
-    } else if (this.unwoken[to] === 0) {
+    if (this.unwoken[to] === 0 && Atomics.load(this.wake, to * WAKE_STRIDE) === IDLE) {
       this.unwoken[to] = 1
       if (!this.wakeScheduled) { this.wakeScheduled = true; setImmediate(this.wakeNow) }
-    }
-  }
-
-  /** Wakes `to` if it has not read everything we published and is waiting (not draining). */
-  private wakeUp (to: number): void {
-    if (this.writers[to]!.empty) return
-    const i = to * WAKE_STRIDE
-    if (Atomics.load(this.wake, i) === ASLEEP && Atomics.compareExchange(this.wake, i, ASLEEP, AWAKE) === ASLEEP) {
-      Atomics.notify(this.wake, i, 1)
-      this.wakes++
     }
   }
 
@@ -183,32 +153,61 @@ export class Mesh {
     for (let to = 0; to < u.length; to++) {
       if (u[to] === 0) continue
       u[to] = 0
-      this.wakeUp(to)
+      const i = to * WAKE_STRIDE
+      if (Atomics.compareExchange(this.wake, i, IDLE, BUSY) === IDLE) {
+        Atomics.notify(this.wake, i, 1)
+        this.wakes++
+      }
     }
   }
 
-  private readonly check = (): void => {
-    this.checkArmed = false
-    const u = this.unchecked
-    for (let to = 0; to < u.length; to++) {
-      if (u[to] === 0) continue
-      u[to] = 0
-      this.seen[to] = this.wake[to * WAKE_STRIDE + ACTIVITY]!
-      this.wakeUp(to)
-    }
+  /**
+   * Says that this worker is handling something (a packet, a connection's data): until the end
+   * of this turn of its event loop it is BUSY, and reads its rings then ({@link goingIdle}).
+   * Costs a load, a store and a setImmediate once per turn; call it for every own packet.
+   */
+  busy (): void {
+    if (this.idleScheduled) return
+    this.idleScheduled = true
+    if (Atomics.load(this.wake, this.me) !== BUSY) Atomics.store(this.wake, this.me, BUSY)
+    setImmediate(this.goingIdle)
   }
 
-  /** Handles whatever the other workers sent (cheap when nothing waits): called on every own packet. */
-  poll (): void {
-    // A plain store: the activity word is a hint for producers, read without ordering.
-    this.wake[this.me + ACTIVITY] = ++this.activity
+  /** The end of a busy turn: IDLE, then read the rings (see {@link commit}), then wait for a wake. */
+  private readonly goingIdle = (): void => {
+    this.idleScheduled = false
+    if (this.closed) return
+    Atomics.store(this.wake, this.me, IDLE)
+    if (this.read()) {
+      // More than a turn's budget waits: stay BUSY and continue in the next turn.
+      this.busy()
+      return
+    }
+    if (this.sleeping) return // a waitAsync is pending already
+    const w = waitAsync(this.wake, this.me, IDLE)
+    if (!w.async) { this.busy(); return } // woken before we waited: a producer swapped IDLE → BUSY
+    this.sleeping = true
+    void w.value.then(this.woken)
+  }
+
+  private readonly woken = (): void => {
+    this.sleeping = false
+    if (this.closed) return
+    this.busy()
+    this.read()
+  }
+
+  /** Handles up to a budget of messages from every ring; returns true when some are left. */
+  private read (): boolean {
     const readers = this.readers
+    let more = false
     for (let j = 0; j < readers.length; j++) {
       const r = readers[j]
       if (r === null || r === undefined || !r.pending) continue
       this.from = j
-      r.poll(this.fast, POLL_BUDGET)
+      if (r.poll(this.fast, POLL_BUDGET) === POLL_BUDGET && r.pending) more = true
     }
+    return more
   }
 
   /** Sends a fast message over the control path (when its ring cannot take it). */
@@ -217,31 +216,6 @@ export class Mesh {
     const copy = new Uint8Array(payload.length)
     copy.set(payload)
     this.post(to, { t: 'fast', kind, aux, payload: copy }, [copy.buffer])
-  }
-
-  private readonly drain = (): void => {
-    if (this.closed) return
-    const readers = this.readers
-    let more = false
-    for (let j = 0; j < readers.length; j++) {
-      const r = readers[j]
-      if (r === null || r === undefined) continue
-      this.from = j
-      if (r.poll(this.fast, POLL_BUDGET) === POLL_BUDGET && r.pending) more = true
-    }
-    if (more) { setImmediate(this.drain); return }
-    Atomics.store(this.wake, this.me, ASLEEP)
-    // A producer may have published after our poll but before the store: look once more.
-    for (let j = 0; j < readers.length; j++) {
-      if (readers[j]?.pending === true) {
-        Atomics.store(this.wake, this.me, AWAKE)
-        setImmediate(this.drain)
-        return
-      }
-    }
-    const w = waitAsync(this.wake, this.me, ASLEEP)
-    if (w.async) void w.value.then(this.drain)
-    else setImmediate(this.drain)
   }
 
   // ---- control path ----
