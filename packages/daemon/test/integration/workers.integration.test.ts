@@ -6,7 +6,8 @@
 // scrapes, state, access lists and sync.
 
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { SYNC_FLAG_SEEDING, decodeChangeset, encodeChangeset, writeChangesetRecord4 } from '@otd/proto'
@@ -92,6 +93,21 @@ describe('--workers 2: one tracker on shared ports', () => {
       assert.ok(x.udpPackets > 0, `worker ${x.worker} answered packets: ${JSON.stringify(w)}`)
       assert.equal(x.torrents, 4, `worker ${x.worker} holds its 4 torrents`)
     }
+  })
+
+  test('scrapes spanning shards keep request order (UDP) or sorted keys (HTTP), with unknown hashes of either shard', async () => {
+    const unknown = hashesOfBothShards(1, 81900)
+    const ask = [unknown.odd[0]!, even[1]!, odd[2]!, unknown.even[0]!, odd[1]!]
+    const clients = await udpClients(f.udp4, 8)
+    for (const c of clients) {
+      assert.deepEqual((await c.scrape(ask)).map((e) => e.leechers), [0, 32, 32, 0, 32])
+    }
+    for (let k = 0; k < 6; k++) {
+      const m = await scrape(f.http4, ask)
+      assert.deepEqual([...m.keys()], [even[1]!, odd[2]!, odd[1]!].map((h) => h.toString('latin1')).sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'))))
+    }
+    const w = await workerFigures(f.http4)
+    assert.ok(w.every((x) => x.scrapeGathers > 0), `both workers gathered counts from the other: ${JSON.stringify(w)}`)
   })
 
   test('UDP over IPv6: seeders announced through both workers are counted once', async () => {
@@ -322,6 +338,17 @@ describe('otd --workers 2 (the command)', () => {
     const otd = await startOtd(['-i', '127.0.0.1', '-p', '0', '-P', '0', '--workers', '2', '-w', list, '--statefile', state])
     try {
       assert.ok(otd.proc.logs.some((l) => / listening: .*, 2 workers$/.test(l.msg)))
+      if (process.getuid?.() === 0) {
+        // Bound as root, then dropped: every thread of the process (main and both workers) runs as nobody.
+        assert.ok(otd.proc.logs.some((l) => l.msg === 'running as nobody'))
+        const nobody = Number(execFileSync('id', ['-u', 'nobody']).toString().trim())
+        const tasks = readdirSync(`/proc/${otd.proc.pid}/task`)
+        assert.ok(tasks.length >= 3, `main thread and two workers: ${tasks.length} threads`)
+        for (const t of tasks) {
+          const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(readFileSync(`/proc/${otd.proc.pid}/task/${t}/status`, 'latin1'))
+          assert.deepEqual(uids?.slice(1).map(Number), [nobody, nobody, nobody, nobody], `thread ${t}`)
+        }
+      }
       const http = otd.http[0]!
       const deniedOdd = async (): Promise<boolean> =>
         (await exchange(http, `GET ${announceTarget({ infoHash: odd[0]!, port: 9000, left: 1 })} HTTP/1.0\r\n\r\n`)).body.toString('latin1').includes('failure reason')
