@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { SYNC_FLAG_SEEDING, decodeChangeset, encodeChangeset, writeChangesetRecord4 } from '@otd/proto'
@@ -296,6 +297,46 @@ describe('--workers 2: access lists', () => {
       assert.equal(await denied(even[0]!), false)
       assert.equal(await denied(odd[1]!), true)
     }
+  })
+})
+
+describe('--workers 2: access-list FIFOs', () => {
+  test('a line written to the add FIFO (read by worker 0) allows the hash in both workers; the delete FIFO removes it from both', async () => {
+    const d = dir()
+    const { even, odd } = hashesOfBothShards(1, 87500)
+    const list = writeWorldFile(d, 'white', '')
+    const add = join(d, 'add')
+    const del = join(d, 'delete')
+    const f = await start({ whitelistFile: list, fifoAddPath: add, fifoDeletePath: del })
+    const allowedEverywhere = async (h: Buffer): Promise<boolean> => {
+      // Six new connections: both workers answer some, and the owner decides.
+      for (let k = 0; k < 6; k++) {
+        const res = await exchange(f.http4, `GET ${announceTarget({ infoHash: h, port: 7200 + k, left: 1 })} HTTP/1.0\r\n\r\n`)
+        if (res.body.toString('latin1').includes('failure reason')) return false
+      }
+      return true
+    }
+    const until = async (what: string, pred: () => Promise<boolean>): Promise<void> => {
+      const end = Date.now() + 5000
+      while (!(await pred())) {
+        if (Date.now() > end) assert.fail(`timed out waiting for ${what}`)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
+    assert.equal(await allowedEverywhere(even[0]!), false)
+    await writeFile(add, `${even[0]!.toString('hex')}\n${odd[0]!.toString('hex')}\n`)
+    await until('both hashes to be allowed', async () => await allowedEverywhere(even[0]!) && await allowedEverywhere(odd[0]!))
+    await writeFile(del, `${even[0]!.toString('hex')}\n${odd[0]!.toString('hex')}\n`)
+    await until('both hashes to be refused again', async () => {
+      for (const h of [even[0]!, odd[0]!]) {
+        const res = await exchange(f.http4, `GET ${announceTarget({ infoHash: h, port: 7300, left: 1 })} HTTP/1.0\r\n\r\n`)
+        if (!res.body.toString('latin1').includes('failure reason')) return false
+      }
+      return true
+    })
+    // Refused through the UDP sockets of both workers too.
+    const udp = await udpClients(f.udp4, 8)
+    for (const c of udp) await assert.rejects(c.announce({ infoHash: odd[0]!, port: 7400 }), /action 3/)
   })
 })
 
