@@ -20,7 +20,7 @@ export type CliResult =
   | { kind: 'error', message: string }
 
 export const USAGE = `Usage: otd [-f file] [-i ip] [-p port] [-P port] [-r url] [-d dir] [-u user]
-           [-A ip[/bits]] [-w file] [-b file] [-l file] [-s port] [-v] [-h]
+           [-A ip[/bits]] [-w file] [-b file] [-l file] [-s port] [--workers N] [-v] [-h]
 
 otd, a BitTorrent tracker (HTTP and UDP, IPv4 and IPv6). Options apply in order, like opentracker:
   -f, --config FILE        read a config file now (opentracker format plus otd keys; see docs/configuration.md)
@@ -36,6 +36,7 @@ otd, a BitTorrent tracker (HTTP and UDP, IPv4 and IPv6). Options apply in order,
   -l, --load-statedump F   load an opentracker state dump (HEX:minute:downloaded lines) after start
   -s, --livesync-port PORT live sync on ADDR:PORT
       --statefile FILE     warm-restart state file: loaded at start, written on exit and periodically
+      --workers N          N worker threads on the same ports, each owning a shard of the torrents (default 1)
       --log-level LEVEL    fatal, error, warn, info (default), debug, silent
       --print-config       print the effective configuration and exit
   -v, --version            print the version and exit
@@ -64,6 +65,7 @@ const KEY_FLAGS: Record<string, string> = {
   '-l': 'tracker.statedump_load',
   '--load-statedump': 'tracker.statedump_load',
   '--statefile': 'tracker.statefile',
+  '--workers': 'tracker.workers',
   '--log-level': 'log.level'
 }
 

@@ -71,6 +71,15 @@ export class Counters {
   httpClosedIdleTimeout = 0
   /** Request heads over http.max_request_bytes (answered 500, then closed). */
   httpHeadTooLarge = 0
+  /**
+   * `--workers` (workers/router.ts): UDP packets handed to the worker owning their torrent, and
+   * those dropped because its ring was full; HTTP announces handed over; scrapes whose counts were
+   * collected from other workers. All 0 with one worker.
+   */
+  shardUdpForwarded = 0
+  shardUdpDropped = 0
+  shardHttpForwarded = 0
+  shardScrapeGathers = 0
 
   httpError (status: number): void {
     this.httpErrors.set(status, (this.httpErrors.get(status) ?? 0) + 1)

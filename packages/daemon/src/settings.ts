@@ -33,13 +33,15 @@ export interface Settings {
   notes: string[]
   /** `livesync.unicast.key_file`: where the live sync key was read from ('' when given inline or not at all). */
   livesyncKeyFile: string
+  /** `--workers`/`tracker.workers`: worker threads sharing the ports, each owning a shard of the torrents (docs/workers.md). */
+  workers: number
 }
 
 export function newSettings (): Settings {
   const tracker = defaultOptions()
   tracker.http = []
   tracker.udp = []
-  return { tracker, rootdir: '', user: 'nobody', logLevel: 'info', loadStateDumps: [], configFiles: [], currentIp: '::', notes: [], livesyncKeyFile: '' }
+  return { tracker, rootdir: '', user: 'nobody', logLevel: 'info', loadStateDumps: [], configFiles: [], currentIp: '::', notes: [], livesyncKeyFile: '', workers: 1 }
 }
 
 /** After all flags and files: with nothing bound, bind TCP and UDP 6969 on the current address (opentracker). */
@@ -179,10 +181,18 @@ export const SETTING_KEYS: Record<string, { apply: Apply, help: string }> = {
   'listen.udp.workers': {
     apply: (s, v) => {
       if (!/^\d{1,3}$/.test(v)) return 'a number of workers is required'
-      s.notes.push('listen.udp.workers has no effect: UDP is answered on the event loop (see --workers in later versions)')
+      s.notes.push('listen.udp.workers has no effect: use tracker.workers (--workers), which shares UDP and HTTP over worker threads')
       return null
     },
-    help: 'N: accepted for compatibility; no effect'
+    help: 'N: accepted for compatibility; no effect (see tracker.workers)'
+  },
+  'tracker.workers': {
+    apply: (s, v) => {
+      if (!/^\d{1,2}$/.test(v) || Number(v) < 1 || Number(v) > 64) return 'a number of workers from 1 to 64 is required'
+      s.workers = Number(v)
+      return null
+    },
+    help: 'N: worker threads sharing the ports, each owning a shard of the torrents (--workers; default 1, see docs/workers.md)'
   },
   'tracker.rootdir': { apply: path((s, v) => { s.rootdir = v }), help: 'dir: working directory after binding (-d)' },
   'tracker.user': { apply: path((s, v) => { s.user = v }), help: 'name: user to run as when started as root (-u; default nobody)' },
@@ -415,6 +425,7 @@ export function formatSettings (s: Settings): string {
   }
   if (s.rootdir !== '') kv('tracker.rootdir', s.rootdir)
   kv('tracker.user', s.user, 'nobody')
+  kv('tracker.workers', s.workers, 1)
   if (t.redirectUrl !== '') kv('tracker.redirect_url', t.redirectUrl)
   if (t.whitelistFile !== '') kv('access.whitelist', t.whitelistFile)
   if (t.blacklistFile !== '') kv('access.blacklist', t.blacklistFile)

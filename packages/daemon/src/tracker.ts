@@ -7,6 +7,10 @@
  *  - `reload()` re-reads the access lists (SIGHUP).
  *  - `shutdown()` stops accepting, lets replies in flight finish, writes the state file and
  *    closes; `close()` releases everything at once.
+ * With a {@link WorkerContext} (`--workers N`, workers/), the tracker is one shard of the process:
+ * it binds its ports with SO_REUSEPORT next to the other workers, hands requests for other shards
+ * to their owners (workers/router.ts) and answers operator routes for the whole process
+ * (workers/link.ts).
  */
 import type dgram from 'node:dgram'
 import type net from 'node:net'
@@ -28,20 +32,28 @@ import { OpsRoutes } from './http/ops.js'
 import type { TrackerParts } from './parts.js'
 import { createHttpServer, listenHttp } from './http/server.js'
 import { loadStateDumpBuffer, loadStateDumpFile, type StateDumpReport } from './state/statedump.js'
-import { encodeState, isStateFile, loadStateBuffer, loadStateFile, saveState, type StateSaveReport } from './state/statefile.js'
+import { encodeState, frameState, isStateFile, loadStateBuffer, loadStateFile, saveState, saveStateRecords, type StateSaveReport } from './state/statefile.js'
 import { StatsContext } from './stats/context.js'
+import { scrapeRecords } from './fullscrape/stream.js'
 import { SwarmStore } from './swarm/store.js'
 import { ClusterSync } from './sync/cluster.js'
+import type { LiveSyncAddress } from './sync/livesync.js'
 import { ConnectionIds } from './udp/connection-id.js'
 import { UdpHandler } from './udp/handler.js'
 import { bindUdp, udpAddress, type BoundAddress } from './udp/server.js'
 import { VERSION } from './version.js'
+import type { WorkerContext } from './workers/context.js'
+import { WorkerLink } from './workers/link.js'
+import { ShardRouter } from './workers/router.js'
+import { ShardMap } from './workers/shard.js'
 
 export type { BoundAddress }
 
 export interface BoundAddresses {
   http: BoundAddress[]
   udp: BoundAddress[]
+  /** Live-sync sockets, when live sync listens (with `--workers`, worker 0's). */
+  livesync?: LiveSyncAddress[]
 }
 
 export interface StartReport {
@@ -63,6 +75,10 @@ export interface Tracker extends TrackerParts {
   reload (): Promise<ListReport[]>
   /** Loads an opentracker state dump (`-l`). */
   loadStateDump (path: string): StateDumpReport
+  /** Re-reads this tracker's own access-list files (with workers, {@link reload} reloads every worker's). */
+  reloadLocal (): Promise<ListReport[]>
+  /** Stops accepting and lets replies in flight finish (at most `graceMs`): the first step of {@link shutdown}. */
+  quiesce (graceMs?: number): Promise<void>
   /** Writes the state file now (null when none is configured). */
   saveState (): Promise<StateSaveReport | null>
   /** Stops accepting, finishes replies in flight (at most `graceMs`), writes the state file, closes. */
@@ -99,7 +115,7 @@ function isNoIPv6 (err: unknown): boolean {
   return code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL'
 }
 
-export function createTracker (userOptions: Partial<TrackerOptions> = {}): Tracker {
+export function createTracker (userOptions: Partial<TrackerOptions> = {}, worker: WorkerContext | null = null): Tracker {
   const options = resolveOptions(userOptions)
   const clock = options.clock ?? new SystemClock()
   const logger = options.logger ?? pino({ level: 'silent' })
@@ -111,7 +127,10 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
     maxPeersPerTorrent: options.maxPeersPerTorrent,
     memoryLimitBytes: options.memoryLimitBytes
   })
-  const ids = new ConnectionIds(options.udpConnectionIdMaxAgeSeconds)
+  const ids = new ConnectionIds(options.udpConnectionIdMaxAgeSeconds, worker?.connectionIdKey ?? null)
+  const shards = worker === null ? null : new ShardMap(worker.mesh.index, worker.mesh.count)
+  /** Worker 0 (or the only tracker) does what must happen once per process: FIFOs, state file writes. */
+  const first = worker === null || worker.mesh.index === 0
   const access = new AccessLists(options.whitelistFile, options.blacklistFile, logger)
   const blessings = new Blessings(options.blessed)
   const limiter = createRateLimiter(options)
@@ -122,35 +141,60 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
   const busy = new Set<net.Socket>()
   const fifos: FifoReader[] = []
   const listeners: ListenerInfo[] = []
-  const stats = new StatsContext(store, counters, access, VERSION, () => connections.size, limiter)
+  const stats = new StatsContext(store, counters, access, VERSION, () => connections.size, limiter, worker)
   let sweepTimer: NodeJS.Timeout | null = null
   let stateTimer: NodeJS.Timeout | null = null
   let stateWrite: Promise<StateSaveReport | null> | null = null
   let closed = false
+  let quiesced = false
 
   const allows = (key: string): boolean => access.allows(key)
+  /** With workers: the torrents of this shard (state files and dumps are read by every worker). */
+  const owns = shards === null ? null : (key: string): boolean => shards.ownsKey(key)
 
-  const sync = new ClusterSync({ options, store, counters, access, blessings, clock, logger, trackerId: stats.trackerId, onFatal: (err) => onFatal(err) })
+  const link = worker === null
+    ? null
+    : new WorkerLink({
+      mesh: worker.mesh,
+      shards: shards!,
+      store,
+      counters,
+      access,
+      stats,
+      clock,
+      restoreLocal: (data) => restoreBuffer(data),
+      reloadLocal: () => tracker.reloadLocal(),
+      relayFlushMs: options.livesyncFlushMs
+    })
+  const sync = new ClusterSync({ options, store, counters, access, blessings, clock, logger, trackerId: stats.trackerId, onFatal: (err) => onFatal(err), workers: link })
+  link?.attachSync(sync)
   const parts: TrackerParts = { options, store, counters, clock, logger, access, blessings, stats, sync }
   const host: AdminHost = {
     ...parts,
     limiter,
     listeners: () => listeners,
     reload: () => tracker.reload(),
-    encodeState: () => encodeState(store, clock.seconds),
-    restoreState: (data: Buffer) => restoreBuffer(data)
+    encodeState: () => link === null ? encodeState(store, clock.seconds) : frameState(link.stateRecords(), clock.seconds),
+    restoreState: (data: Buffer) => link === null ? restoreBuffer(data) : link.restore(data),
+    sharded: link !== null,
+    scrapeRecords: () => link === null ? scrapeRecords(store) : link.scrapeRecords(),
+    statsView: (top: number) => link === null ? stats : link.statsView(top),
+    hasTorrent: (key: string) => link === null ? store.findKey(key) >= 0 : link.hasTorrent(key),
+    accessChanged: async (name, add, keys) => { if (link !== null) await link.accessChanged(name, add, keys) }
   }
   const ops = new OpsRoutes(host)
-  const httpHandler = new HttpHandler(store, options, counters, access, blessings, ops, limiter)
-  const udpHandler = new UdpHandler(store, ids, options, counters, access, limiter)
-  /** Connection caps and deadlines over all HTTP listeners. */
+  const router = worker === null ? null : new ShardRouter(worker.mesh, shards!, store, counters, options.scrapeMaxHashes)
+  const httpHandler = new HttpHandler(store, options, counters, access, blessings, ops, limiter, router)
+  const udpHandler = new UdpHandler(store, ids, options, counters, access, limiter, shards)
+  if (router !== null) router.http = httpHandler
+  /** Connection caps and deadlines over all HTTP listeners (of this worker, with `--workers`). */
   const connectionGuard = new ConnectionGuard(options, counters, blessings)
 
-  /** A state file (recognised by its magic) or an opentracker statedump, into the running store. */
-  function restoreBuffer (data: Buffer): unknown {
-    if (isStateFile(data)) return { format: 'otd-state', ...loadStateBuffer(data, store, clock.seconds, options.peerTimeoutSeconds, allows) }
-    const r = loadStateDumpBuffer(data, store, clock.seconds, options.torrentTimeoutSeconds, allows)
-    if (r.torrents + r.existing === 0 && r.rejectedLines > 0) throw new Error(`not a state file or statedump: ${r.rejectedLines} unreadable line(s)`)
+  /** A state file (recognised by its magic) or an opentracker statedump, into the running store (this shard's part of it). */
+  function restoreBuffer (data: Buffer): Record<string, unknown> {
+    if (isStateFile(data)) return { format: 'otd-state', ...loadStateBuffer(data, store, clock.seconds, options.peerTimeoutSeconds, allows, owns) }
+    const r = loadStateDumpBuffer(data, store, clock.seconds, options.torrentTimeoutSeconds, allows, owns)
+    if (r.torrents + r.existing === 0 && r.rejectedLines > 0 && worker === null) throw new Error(`not a state file or statedump: ${r.rejectedLines} unreadable line(s)`)
     return { format: 'statedump', ...r }
   }
 
@@ -165,15 +209,16 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
     const bound: BoundAddresses = { http: [], udp: [] }
     for (const spec of options.http) {
       let host = spec.host
-      const server = createHttpServer(httpHandler, options, counters, (s) => { busy.add(s); s.once('close', () => busy.delete(s)) }, connectionGuard)
+      const server = createHttpServer(httpHandler, options, counters, (s) => { busy.add(s); s.once('close', () => busy.delete(s)) }, connectionGuard,
+        router === null ? null : () => { router.mesh.busy() })
       server.on('connection', (s: net.Socket) => { connections.add(s); s.once('close', () => connections.delete(s)) })
       try {
-        await listenHttp(server, host, spec.port, needsV6Only(spec, options.http))
+        await listenHttp(server, host, spec.port, needsV6Only(spec, options.http), worker !== null)
       } catch (err) {
         if (host === '::' && isNoIPv6(err)) {
           host = '0.0.0.0'
           logger.warn('IPv6 is not available; HTTP listens on 0.0.0.0 only')
-          await listenHttp(server, host, spec.port, false).catch((e: unknown) => { throw bindError('tcp', host, spec.port, e) })
+          await listenHttp(server, host, spec.port, false, worker !== null).catch((e: unknown) => { throw bindError('tcp', host, spec.port, e) })
         } else {
           throw bindError('tcp', host, spec.port, err)
         }
@@ -184,14 +229,16 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       bound.http.push({ address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' })
       listeners.push({ protocol: 'http', address: a.address, port: a.port })
     }
-    for (const spec of options.udp) {
+    for (let i = 0; i < options.udp.length; i++) {
+      const spec = options.udp[i]!
+      const shard = router === null ? null : { router, index: i }
       let socket: dgram.Socket
       try {
-        socket = await bindUdp(spec.host, spec.port, needsV6Only(spec, options.udp), udpHandler, counters, onFatal)
+        socket = await bindUdp(spec.host, spec.port, needsV6Only(spec, options.udp), udpHandler, counters, onFatal, shard)
       } catch (err) {
         if (spec.host === '::' && isNoIPv6(err)) {
           logger.warn('IPv6 is not available; UDP listens on 0.0.0.0 only')
-          socket = await bindUdp('0.0.0.0', spec.port, false, udpHandler, counters, onFatal)
+          socket = await bindUdp('0.0.0.0', spec.port, false, udpHandler, counters, onFatal, shard)
             .catch((e: unknown) => { throw bindError('udp', '0.0.0.0', spec.port, e) })
         } else {
           throw bindError('udp', spec.host, spec.port, err)
@@ -203,6 +250,9 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       listeners.push({ protocol: 'udp', address: a.address, port: a.port })
     }
     await sync.bind()
+    const live = sync.addresses()
+    if (live.length > 0) bound.livesync = live
+    router?.start()
     return bound
   }
 
@@ -216,7 +266,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
     for (const [path, add] of [[options.fifoAddPath, true], [options.fifoDeletePath, false]] as const) {
       if (path === '') continue
       if (target === null) throw new OtdError(OT_ERR_CONFIG, `${add ? 'access.fifo_add' : 'access.fifo_delete'} needs an access list (-w or -b)`)
-      const fifo = new FifoReader(path, (key) => { access.applyDynamic(key, add) }, logger)
+      const fifo = new FifoReader(path, (key) => { access.applyDynamic(key, add); link?.dynamicChanged(key, add) }, logger)
       fifo.open()
       fifos.push(fifo)
       logger.info({ path, list: target }, `FIFO ${path}: info_hashes written here are ${add ? 'added to' : 'removed from'} the ${target} list`)
@@ -225,12 +275,13 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
 
   function restoreStateFile (): StartReport['stateFile'] {
     if (options.stateFile === '') return null
-    // Writes interrupted by a crash or kill -9 leave their temporary file; the state file itself is whole.
-    const stale = removeStaleTemps(options.stateFile)
+    // Writes interrupted by a crash or kill -9 leave their temporary file; the state file itself is
+    // whole. Only the writer (worker 0 with --workers) clears them.
+    const stale = first ? removeStaleTemps(options.stateFile) : { removed: [], failed: [] }
     if (stale.removed.length > 0) logger.info({ files: stale.removed }, `state file ${options.stateFile}: removed ${stale.removed.length} temporary file(s) left by an interrupted write`)
     for (const f of stale.failed) logger.warn({ file: f.file }, `cannot remove the stale temporary file ${f.file}: ${f.code}`)
     try {
-      const r = loadStateFile(options.stateFile, store, clock.seconds, options.peerTimeoutSeconds, allows)
+      const r = loadStateFile(options.stateFile, store, clock.seconds, options.peerTimeoutSeconds, allows, owns)
       logger.info({ file: options.stateFile, ...r }, `state file ${options.stateFile}: restored ${r.torrents} torrents, ${r.peers} peers`)
       return { loaded: true, torrents: r.torrents, peers: r.peers }
     } catch (err) {
@@ -248,7 +299,8 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
   function writeState (): Promise<StateSaveReport | null> {
     if (options.stateFile === '') return Promise.resolve(null)
     if (stateWrite !== null) return stateWrite // one write at a time; callers share it
-    stateWrite = saveState(options.stateFile, store, clock.seconds).then((r) => {
+    const written = link === null ? saveState(options.stateFile, store, clock.seconds) : saveStateRecords(options.stateFile, link.stateRecords(), clock.seconds)
+    stateWrite = written.then((r) => {
       logger.info({ file: options.stateFile, ...r }, `state file ${options.stateFile} written: ${r.torrents} torrents, ${r.peers} peers, ${r.bytes} bytes`)
       return r
     }, (err: unknown) => {
@@ -284,7 +336,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       const lists = await access.reload()
       const failed = lists.find((l) => !l.ok)
       if (failed !== undefined) throw new OtdError(OT_ERR_CONFIG, `access list ${failed.error ?? failed.file}`)
-      openFifos()
+      if (first) openFifos()
       const stateFile = restoreStateFile()
       stats.start()
       sync.start()
@@ -293,7 +345,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
         store.sweepSlice(Math.ceil(store.torrentCount / options.cleanPassSeconds) + 1)
       }, 1000)
       sweepTimer.unref()
-      if (options.stateFile !== '' && options.stateFileIntervalSeconds > 0) {
+      if (first && options.stateFile !== '' && options.stateFileIntervalSeconds > 0) {
         stateTimer = setInterval(() => { void writeState() }, options.stateFileIntervalSeconds * 1000)
         stateTimer.unref()
       }
@@ -310,12 +362,16 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       return bound
     },
     async reload () {
+      if (link !== null) return await link.reloadAll()
+      return await tracker.reloadLocal()
+    },
+    async reloadLocal () {
       const r = await access.reload()
       logger.info({ lists: r }, `access lists reloaded: ${r.map((l) => `${l.list} ${l.ok ? `${l.entries} entries` : `kept (${l.error ?? ''})`}`).join(', ') || 'none configured'}`)
       return r
     },
     loadStateDump (path: string) {
-      const r = loadStateDumpFile(path, store, clock.seconds, options.torrentTimeoutSeconds, allows)
+      const r = loadStateDumpFile(path, store, clock.seconds, options.torrentTimeoutSeconds, allows, owns)
       const log = r.rejectedLines > 0 ? logger.warn.bind(logger) : logger.info.bind(logger)
       log({ file: path, ...r }, `statedump ${path}: ${r.torrents} torrents restored` +
         (r.rejectedLines > 0 ? `, ${r.rejectedLines} malformed line(s) ignored` : '') +
@@ -323,8 +379,9 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       return r
     },
     saveState: writeState,
-    async shutdown (graceMs = 5000) {
-      if (closed) return
+    async quiesce (graceMs = 5000) {
+      if (closed || quiesced) return
+      quiesced = true
       // Stop accepting; idle keep-alive connections close now, replies in flight drain.
       for (const s of servers) s.close()
       for (const s of sockets) s.close()
@@ -332,6 +389,10 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       const deadline = delay(graceMs, undefined, { ref: false })
       const drained = (async () => { while (connections.size > 0) await delay(20) })()
       await Promise.race([drained, deadline])
+    },
+    async shutdown (graceMs = 5000) {
+      if (closed) return
+      await tracker.quiesce(graceMs)
       await writeState()
       await tracker.close()
     },
@@ -340,6 +401,7 @@ export function createTracker (userOptions: Partial<TrackerOptions> = {}): Track
       closed = true
       stopTimers()
       for (const s of connections) s.destroy()
+      worker?.mesh.close()
       await Promise.all([
         sync.close(),
         ...servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),

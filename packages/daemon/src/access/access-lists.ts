@@ -169,6 +169,19 @@ export class AccessLists {
   }
 
   /**
+   * With `--workers`: applies a change another worker made with {@link change} (which wrote the
+   * file), to this worker's copy of the list, in memory only.
+   */
+  changeInMemory (name: ListName, add: boolean, keys: readonly string[]): void {
+    const l = this.find(name)
+    if (l === undefined) return
+    for (const k of keys) {
+      if (add) l.set.add(k)
+      else l.set.delete(k)
+    }
+  }
+
+  /**
    * Adds or removes raw keys in a list and writes the list back to its file atomically. The
    * in-memory change applies at once; if the write fails, the change stays in memory and the
    * report says the file was not updated.

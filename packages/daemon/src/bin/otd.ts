@@ -9,8 +9,9 @@ import { USAGE, parseArgs } from '../cli-args.js'
 import { OT_ERR_BIND, OtdError } from '../errors.js'
 import { dropPrivileges } from '../privileges.js'
 import { formatSettings } from '../settings.js'
-import { createTracker, hostPort, type Tracker } from '../tracker.js'
+import { createTracker, hostPort } from '../tracker.js'
 import { VERSION } from '../version.js'
+import { createWorkerPool, type TrackerProcess } from '../workers/pool.js'
 
 const args = parseArgs(process.argv.slice(2))
 if (args.kind === 'help') {
@@ -65,9 +66,11 @@ process.on('SIGHUP', () => {
   else if (!hupPending) { hupPending = true; logger.info('SIGHUP during start-up: the access lists are reloaded once it is done') }
 })
 
-let tracker: Tracker
+let tracker: TrackerProcess
 try {
-  tracker = createTracker({ ...settings.tracker, logger })
+  tracker = settings.workers > 1
+    ? createWorkerPool(settings.tracker, { workers: settings.workers, logLevel: settings.logLevel, logger })
+    : createTracker({ ...settings.tracker, logger })
 } catch (err) {
   fail(err)
 }
@@ -81,14 +84,15 @@ try {
   await tracker.start()
   for (const f of settings.loadStateDumps) {
     try {
-      tracker.loadStateDump(f)
+      await tracker.loadStateDump(f)
     } catch (err) {
       logger.error(`cannot load statedump ${f}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
     }
   }
   const list = (xs: typeof bound.http): string => xs.map((a) => hostPort(a.address, a.port)).join(' ')
-  logger.info({ http: bound.http, udp: bound.udp, version: VERSION, pid: process.pid },
-    `otd ${VERSION} listening: http ${list(bound.http) || '-'}, udp ${list(bound.udp) || '-'}`)
+  logger.info({ http: bound.http, udp: bound.udp, version: VERSION, pid: process.pid, workers: settings.workers },
+    `otd ${VERSION} listening: http ${list(bound.http) || '-'}, udp ${list(bound.udp) || '-'}` +
+    (settings.workers > 1 ? `, ${settings.workers} workers` : ''))
 } catch (err) {
   await tracker.close().catch(() => {})
   fail(err)

@@ -4,7 +4,9 @@
  *
  * Memory stays flat however many torrents there are: torrent ids are snapshotted into 256 buckets
  * by first byte (the only per-torrent allocation: one array slot), each bucket is sorted when its
- * turn comes, and records are written into 64 KiB buffers that are handed to a stream pipeline.
+ * turn comes, its torrents' counts are read into 64 KiB batches of scrape records
+ * ({@link scrapeRecords}; with `--workers`, one sorted stream per worker, merged), and those are
+ * encoded into 64 KiB buffers that are handed to a stream pipeline.
  * The pipeline's back-pressure stops production when the client (or the compressor) does not
  * keep up, so a slow reader never makes the daemon buffer the scrape, and the producer yields to
  * the event loop every few thousand records, so announces keep being answered meanwhile. A
@@ -24,7 +26,7 @@ import {
   fullScrapeHead, fullScrapeTail, writeFullScrapeRecord
 } from '@otd/proto'
 import type { Counters } from '../counters.js'
-import type { SwarmStore } from '../swarm/store.js'
+import { SwarmStore } from '../swarm/store.js'
 
 export interface FullScrapeRequest {
   /** A SCRAPE_FORMAT_* of proto. */
@@ -81,19 +83,115 @@ function liveSorted (store: SwarmStore, bucket: number[], first: number): number
   return bucket.sort((a, b) => store.compareKeys(a, b))
 }
 
-function jsonRecord (r: FullScrapeRequest, hash: Buffer, store: SwarmStore, t: number, first: boolean): string {
-  const hex = hash.toString('hex')
-  const sep = first ? '' : ','
-  if (r.format === SCRAPE_FORMAT_STATEDUMP) {
-    return `${sep}\n{"info_hash":"${hex}","base_minute":${Math.floor(store.lastActive(t) / 60)},"downloaded":${store.downloaded(t)}}`
+/**
+ * Scrape records, the format-independent form between the store and the encoder (and between
+ * workers, which each produce their shard's records; {@link mergeScrapeRecords} joins them):
+ *   20-byte info_hash | u32 seeders | u32 leechers | f64 downloaded | u32 last active (seconds), little-endian
+ */
+export const SCRAPE_RECORD_BYTES = 40
+const RECORDS_PER_BATCH = Math.floor(BUFFER_BYTES / SCRAPE_RECORD_BYTES)
+
+/** The store's torrents as scrape records sorted by info_hash, in batches of at most 64 KiB. */
+export async function * scrapeRecords (store: SwarmStore): AsyncGenerator<Buffer> {
+  const buckets = await snapshotIds(store)
+  let batch = Buffer.allocUnsafe(RECORDS_PER_BATCH * SCRAPE_RECORD_BYTES)
+  let off = 0
+  const prev = Buffer.alloc(20)
+  let first = true
+  for (let byte = 0; byte < 256; byte++) {
+    const bucket = buckets[byte]!
+    if (bucket.length === 0) continue
+    for (const t of liveSorted(store, bucket, byte)) {
+      // The generator pauses between batches: skip torrents dropped since, and reused ids whose
+      // new hash would break the order.
+      if (!store.isLive(t)) continue
+      store.copyKey(t, batch, off)
+      if (!first && prev.compare(batch, off, off + 20) >= 0) continue
+      batch.copy(prev, 0, off, off + 20)
+      first = false
+      const s = store.seedersOf(t)
+      batch.writeUInt32LE(s, off + 20)
+      batch.writeUInt32LE(store.peersOf(t) - s, off + 24)
+      batch.writeDoubleLE(store.downloaded(t), off + 28)
+      batch.writeUInt32LE(store.lastActive(t) >>> 0, off + 36)
+      off += SCRAPE_RECORD_BYTES
+      if (off === batch.length) {
+        yield batch
+        batch = Buffer.allocUnsafe(RECORDS_PER_BATCH * SCRAPE_RECORD_BYTES)
+        off = 0
+      }
+    }
+    bucket.length = 0
   }
-  const s = store.seedersOf(t)
-  return `${sep}\n"${hex}":{"complete":${s},"downloaded":${store.downloaded(t)},"incomplete":${store.peersOf(t) - s}}`
+  if (off > 0) yield batch.subarray(0, off)
 }
 
-/** The uncompressed body, as a sequence of buffers of at most 64 KiB. */
-export async function * fullScrapeBody (store: SwarmStore, r: FullScrapeRequest): AsyncGenerator<Buffer> {
-  const buckets = await snapshotIds(store)
+/** Orders the records at `a[i]` and `b[j]` by info_hash. */
+function compareRecords (a: Buffer, i: number, b: Buffer, j: number): number {
+  const d = a[i]! - b[j]!
+  return d !== 0 ? d : a.compare(b, j, j + 20, i, i + 20)
+}
+
+/**
+ * Merges sorted record streams (one per worker) into one sorted stream. Shards own whole
+ * first-byte buckets (workers/shard.ts), so the output is long runs from one stream; they are
+ * handed on as slices of the input batches, not copied.
+ */
+export async function * mergeScrapeRecords (streams: Array<AsyncIterable<Buffer>>): AsyncGenerator<Buffer> {
+  const its = streams.map((s) => s[Symbol.asyncIterator]())
+  const bufs: Array<Buffer | null> = []
+  const pos: number[] = []
+  for (const it of its) {
+    const r = await it.next()
+    bufs.push(r.done === true ? null : r.value)
+    pos.push(0)
+  }
+  for (;;) {
+    // The stream with the smallest head, and the smallest head of the others (the run's bound).
+    let best = -1
+    let second = -1
+    for (let k = 0; k < bufs.length; k++) {
+      const b = bufs[k]
+      if (b === null || b === undefined) continue
+      if (best < 0 || compareRecords(b, pos[k]!, bufs[best]!, pos[best]!) < 0) { second = best; best = k } else if (second < 0 || compareRecords(b, pos[k]!, bufs[second]!, pos[second]!) < 0) second = k
+    }
+    if (best < 0) return
+    const b = bufs[best]!
+    const start = pos[best]!
+    let end = start
+    if (second < 0) {
+      end = b.length
+    } else {
+      const o = bufs[second]!
+      const op = pos[second]!
+      while (end < b.length && compareRecords(b, end, o, op) < 0) end += SCRAPE_RECORD_BYTES
+    }
+    yield b.subarray(start, end)
+    if (end < b.length) {
+      pos[best] = end
+    } else {
+      const r = await its[best]!.next()
+      bufs[best] = r.done === true ? null : r.value
+      pos[best] = 0
+    }
+  }
+}
+
+function jsonRecord (r: FullScrapeRequest, rec: Buffer, p: number, first: boolean): string {
+  const hex = rec.toString('hex', p, p + 20)
+  const sep = first ? '' : ','
+  if (r.format === SCRAPE_FORMAT_STATEDUMP) {
+    return `${sep}\n{"info_hash":"${hex}","base_minute":${Math.floor(rec.readUInt32LE(p + 36) / 60)},"downloaded":${rec.readDoubleLE(p + 28)}}`
+  }
+  return `${sep}\n"${hex}":{"complete":${rec.readUInt32LE(p + 20)},"downloaded":${rec.readDoubleLE(p + 28)},"incomplete":${rec.readUInt32LE(p + 24)}}`
+}
+
+/**
+ * The uncompressed body for sorted scrape `records` (or a store's, {@link scrapeRecords}), as a
+ * sequence of buffers of at most 64 KiB.
+ */
+export async function * fullScrapeBody (source: AsyncIterable<Buffer> | SwarmStore, r: FullScrapeRequest): AsyncGenerator<Buffer> {
+  const records = source instanceof SwarmStore ? scrapeRecords(source) : source
   const isStateDump = r.format === SCRAPE_FORMAT_STATEDUMP
   if (r.json) yield Buffer.from(isStateDump ? '{"torrents":[' : '{"files":{')
   else {
@@ -101,36 +199,25 @@ export async function * fullScrapeBody (store: SwarmStore, r: FullScrapeRequest)
     if (head.length > 0) yield head
   }
   let buf = Buffer.allocUnsafe(BUFFER_BYTES)
-  const hash = Buffer.allocUnsafe(20)
   let off = 0
-  let records = 0
+  let count = 0
   let first = true
-  const prev = Buffer.alloc(20)
-  for (let byte = 0; byte < 256; byte++) {
-    const bucket = buckets[byte]!
-    if (bucket.length === 0) continue
-    for (const t of liveSorted(store, bucket, byte)) {
-      // The producer yields between records: skip torrents dropped since, and reused ids whose
-      // new hash would break the order.
-      if (!store.isLive(t)) continue
-      store.copyKey(t, hash, 0)
-      if (!first && hash.compare(prev) <= 0) continue
-      hash.copy(prev)
+  for await (const batch of records) {
+    for (let p = 0; p < batch.length; p += SCRAPE_RECORD_BYTES) {
       if (off + FULL_SCRAPE_RECORD_BOUND + 256 > BUFFER_BYTES) {
         yield buf.subarray(0, off)
         buf = Buffer.allocUnsafe(BUFFER_BYTES)
         off = 0
       }
       if (r.json) {
-        off += buf.write(jsonRecord(r, hash, store, t, first), off, 'latin1')
+        off += buf.write(jsonRecord(r, batch, p, first), off, 'latin1')
       } else {
-        const s = store.seedersOf(t)
-        off = writeFullScrapeRecord(r.format, buf, off, hash, 0, s, store.peersOf(t) - s, store.downloaded(t), Math.floor(store.lastActive(t) / 60))
+        off = writeFullScrapeRecord(r.format, buf, off, batch, p, batch.readUInt32LE(p + 20), batch.readUInt32LE(p + 24),
+          batch.readDoubleLE(p + 28), Math.floor(batch.readUInt32LE(p + 36) / 60))
       }
       first = false
-      if (++records % RECORDS_PER_TURN === 0) await yieldToLoop()
+      if (++count % RECORDS_PER_TURN === 0) await yieldToLoop()
     }
-    bucket.length = 0
   }
   if (off > 0) yield buf.subarray(0, off)
   if (r.json) yield Buffer.from(isStateDump ? '\n]}\n' : '\n}}\n')
@@ -176,13 +263,13 @@ function compressor (encoding: number): Transform | null {
  * Writes the whole response (head and body) to `socket` and ends it. Resolves when done; rejects
  * when the client went away or the socket failed (the socket is destroyed then).
  */
-export async function streamFullScrape (socket: net.Socket, store: SwarmStore, r: FullScrapeRequest, counters: Counters): Promise<void> {
+export async function streamFullScrape (socket: net.Socket, records: AsyncIterable<Buffer> | SwarmStore, r: FullScrapeRequest, counters: Counters): Promise<void> {
   counters.fullScrapes++
   const head = fullScrapeResponseHead(r)
   socket.write(head)
   const chunker = new Chunker(r.http11)
   const z = compressor(r.encoding)
-  const source = Readable.from(fullScrapeBody(store, r), { objectMode: false, highWaterMark: BUFFER_BYTES })
+  const source = Readable.from(fullScrapeBody(records, r), { objectMode: false, highWaterMark: BUFFER_BYTES })
   try {
     if (z === null) await pipeline(source, chunker, socket)
     else await pipeline(source, z, chunker, socket)

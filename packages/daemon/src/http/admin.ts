@@ -19,6 +19,7 @@ import { METHOD_POST, parseHashHex } from '@otd/proto'
 import type { ListName } from '../access/access-lists.js'
 import type { RateLimiter } from '../limits/rate-limit.js'
 import type { TrackerParts } from '../parts.js'
+import type { StatsView } from '../stats/context.js'
 import { HttpStatusError, readBody } from './body.js'
 import { queryValues } from './query-params.js'
 import { jsonReply } from './simple-reply.js'
@@ -38,6 +39,16 @@ export interface AdminHost extends TrackerParts {
   encodeState (): AsyncIterable<Buffer>
   /** Restores a state file or statedump into the running store. Throws with a message on bad input. */
   restoreState (data: Buffer): unknown
+  /** Whether the tracker runs `--workers` (figures, scrapes and state then span every worker's shard). */
+  readonly sharded: boolean
+  /** Every torrent as sorted scrape records (fullscrape/stream.ts), over all shards. */
+  scrapeRecords (): AsyncIterable<Buffer>
+  /** The figures of the whole process (with workers, summed; `top` > 0 also merges the top lists). */
+  statsView (top: number): StatsView | Promise<StatsView>
+  /** Whether the torrent `key` is in memory (in whichever shard owns it). */
+  hasTorrent (key: string): boolean | Promise<boolean>
+  /** After an admin change of a list here: the other workers apply it in memory too. */
+  accessChanged (name: ListName, add: boolean, keys: readonly string[]): Promise<void>
 }
 
 
@@ -61,15 +72,15 @@ function listName (s: string | undefined): ListName {
   throw new HttpStatusError(404, `no such list ${JSON.stringify(s)}: use white or black`)
 }
 
-function status (h: AdminHost): Record<string, unknown> {
-  const s = h.store
-  const c = h.counters
+function status (h: AdminHost, v: StatsView): Record<string, unknown> {
+  const s = v.store
+  const c = v.counters
   const m = process.memoryUsage()
   return {
     name: 'otd',
-    version: h.stats.version,
+    version: v.version,
     pid: process.pid,
-    uptime: h.stats.uptimeSeconds,
+    uptime: v.uptimeSeconds,
     listeners: h.listeners(),
     torrents: s.torrentCount,
     peers: s.peers,
@@ -91,7 +102,8 @@ function status (h: AdminHost): Record<string, unknown> {
     http_errors: Object.fromEntries(c.httpErrors),
     access: h.access.names().map((l) => ({ list: l, file: h.access.file(l), entries: h.access.size(l) })),
     memory: { rss: m.rss, heap_used: m.heapUsed, heap_total: m.heapTotal, external: m.external, array_buffers: m.arrayBuffers },
-    event_loop: { utilization: h.stats.utilization(), delay_p99_ms: h.stats.lagMs(99) }
+    event_loop: { utilization: v.utilization(), delay_p99_ms: v.lagMs(99) },
+    ...(v.workers !== undefined ? { workers: v.workers } : {})
   }
 }
 
@@ -103,7 +115,7 @@ async function route (h: AdminHost, parts: string[], query: string, post: boolea
   switch (first) {
     case 'status':
       expect('GET')
-      return jsonReply(200, status(h))
+      return jsonReply(200, status(h, await h.statsView(0)))
     case 'reload':
       expect('POST')
       return jsonReply(200, { reloaded: await h.reload() })
@@ -116,13 +128,14 @@ async function route (h: AdminHost, parts: string[], query: string, post: boolea
         const { keys, invalid } = parseHashList([...queryValues(query, 'info_hash'), ...queryValues(query, 'hash')].join(' ') +
           (post ? ' ' + (await body()).toString('latin1') : ''))
         if (invalid.length > 0) throw new HttpStatusError(400, `not a 40-hex-digit info_hash: ${invalid.join(', ')}`)
+        const inMemory = await Promise.all(keys.map((k) => h.hasTorrent(k)))
         return jsonReply(200, {
-          results: keys.map((k) => ({
+          results: keys.map((k, i) => ({
             info_hash: Buffer.from(k, 'latin1').toString('hex'),
             allowed: h.access.allows(k),
             whitelisted: h.access.white === null ? null : h.access.white.has(k),
             blacklisted: h.access.black === null ? null : h.access.black.has(k),
-            in_memory: h.store.findKey(k) >= 0
+            in_memory: inMemory[i]!
           }))
         })
       }
@@ -143,6 +156,7 @@ async function route (h: AdminHost, parts: string[], query: string, post: boolea
       if (invalid.length > 0) throw new HttpStatusError(400, `not a 40-hex-digit info_hash: ${invalid.slice(0, 10).join(', ')}${invalid.length > 10 ? ` (and ${invalid.length - 10} more)` : ''}; nothing changed`)
       if (keys.length === 0) throw new HttpStatusError(400, 'no info_hash given')
       const report = await h.access.change(name, third === 'add', keys)
+      await h.accessChanged(name, third === 'add', keys)
       return jsonReply(report.persisted ? 200 : 500, report)
     }
     case 'state': {
@@ -156,7 +170,7 @@ async function route (h: AdminHost, parts: string[], query: string, post: boolea
         return null
       }
       try {
-        return jsonReply(200, { restored: h.restoreState(await body()) })
+        return jsonReply(200, { restored: await h.restoreState(await body()) })
       } catch (err) {
         if (err instanceof HttpStatusError) throw err
         throw new HttpStatusError(400, err instanceof Error ? err.message : String(err))

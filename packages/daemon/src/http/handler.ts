@@ -25,6 +25,7 @@ import type { ReplySlab } from '../reply-slab.js'
 import { STRIDE_V4, STRIDE_V6, selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
 import { available, drawInterval, split6, splitFamilies } from '../swarm/reply-peers.js'
 import { type SwarmStore, peerKey } from '../swarm/store.js'
+import type { HttpDone, ScrapeCounts, ShardRouter } from '../workers/router.js'
 import type { Deferred, OpsRoutes } from './ops.js'
 
 const selected = new Int32Array(1024)
@@ -33,6 +34,20 @@ const selected = new Int32Array(1024)
 function compareHashes (hashes: Buffer, a: number, b: number): number {
   return hashes.compare(hashes, b * 20, b * 20 + 20, a * 20, a * 20 + 20)
 }
+
+/** The reply to a scrape whose counts were gathered from several workers (hashes sorted, unique). */
+function scrapeReplyOf (hashes: Buffer, c: ScrapeCounts, keepAlive10: boolean): Buffer {
+  const out = Buffer.allocUnsafe(HTTP_HEAD_RESERVE + 16 + c.n * SCRAPE_ENTRY_BOUND)
+  let off = writeScrapeStart(out, HTTP_HEAD_RESERVE)
+  for (let k = 0; k < c.n; k++) {
+    if (c.found[k] === 1) off = writeScrapeEntry(out, off, hashes, k * 20, c.seeders[k]!, c.downloaded[k]!, c.leechers[k]!)
+  }
+  off = writeScrapeEnd(out, off)
+  return out.subarray(writeOkHead(out, HTTP_HEAD_RESERVE, off - HTTP_HEAD_RESERVE, keepAlive10), off)
+}
+
+/** Starts work whose reply comes later; `done` receives the reply bytes and whether to close. */
+export type Later = (done: HttpDone) => void
 
 export class HttpHandler {
   /** The reply of the last {@link handle}: `reply[replyStart, replyEnd)`. */
@@ -43,6 +58,12 @@ export class HttpHandler {
   close = true
   /** Set instead of a reply when a slow route takes over the connection (full scrape, admin). */
   deferred: Deferred | null = null
+  /**
+   * With `--workers`: set instead of a reply when the answer comes from other workers (an
+   * announce for another shard, a scrape spanning shards). The connection layer starts it and
+   * writes what it delivers before reading the next request.
+   */
+  later: Later | null = null
   /** The parsed head of the last request (for the connection layer: keep-alive, headers). */
   readonly head = new HttpRequestHead()
 
@@ -59,6 +80,14 @@ export class HttpHandler {
   private readonly announceLimit: RateLimiter | null
   private readonly scrapeLimit: RateLimiter | null
   private readonly fullScrapeLimited: boolean
+  /** The request head being handled (kept only with workers, to forward it). */
+  private reqStart = 0
+  private reqEnd = 0
+  /**
+   * Set by workers/router.ts while it handles an announce another worker accepted (and already
+   * charged to the client's rate-limit bucket): not charged twice.
+   */
+  forwarded = false
 
   constructor (
     private readonly store: SwarmStore,
@@ -67,7 +96,8 @@ export class HttpHandler {
     private readonly access: AccessLists | null = null,
     private readonly blessings: Blessings | null = null,
     private readonly ops: OpsRoutes | null = null,
-    limiter: RateLimiter | null = null
+    limiter: RateLimiter | null = null,
+    private readonly router: ShardRouter | null = null
   ) {
     this.announceLimit = limiter !== null && limiter.limits(KIND_ANNOUNCE) ? limiter : null
     this.scrapeLimit = limiter !== null && limiter.limits(KIND_SCRAPE) ? limiter : null
@@ -97,6 +127,7 @@ export class HttpHandler {
    */
   handle (buf: Buffer, start: number, headEnd: number, family: number, ip: Uint32Array, slab: ReplySlab): void {
     this.counters.httpRequests++
+    if (this.router !== null) { this.reqStart = start; this.reqEnd = headEnd }
     const head = this.head
     const route = parseRequestHead(buf, start, headEnd, this.statsPath, head)
     switch (route) {
@@ -188,7 +219,7 @@ export class HttpHandler {
 
   private announce (buf: Buffer, clientFamily: number, clientIp: Uint32Array, slab: ReplySlab): void {
     let family = 0
-    if (this.announceLimit !== null) {
+    if (this.announceLimit !== null && !this.forwarded) {
       family = this.announcerAddress(buf, clientFamily, clientIp)
       if (this.announceLimit.take(KIND_ANNOUNCE, family, this.peerIp, this.store.clock.seconds) !== 0) {
         this.counters.httpAnnouncesLimited++
@@ -206,6 +237,17 @@ export class HttpHandler {
     const store = this.store
     if (!q.hasInfoHash) {
       this.failure(FAILURE_NO_INFO_HASH, slab)
+      return
+    }
+    const router = this.router
+    if (router !== null && !router.shards.owns(q.infoHash, 0)) {
+      // Another worker's torrent: it answers (and counts) this request.
+      this.counters.httpRequests--
+      this.counters.httpAnnounces--
+      const owner = router.shards.owner[q.infoHash[0]!]!
+      const start = this.reqStart
+      const end = this.reqEnd
+      this.later = (done) => { router.forwardHttp(owner, buf, start, end, clientFamily, clientIp, done) }
       return
     }
     const interval = drawInterval(o.announceIntervalSeconds, o.announceIntervalJitterSeconds)
@@ -319,6 +361,21 @@ export class HttpHandler {
       order.copyWithin(j + 1, j, n)
       order[j] = i
       n++
+    }
+    const router = this.router
+    if (router !== null) {
+      let mine = true
+      for (let k = 0; k < n && mine; k++) mine = router.shards.owns(hashes, order[k]! * 20)
+      if (!mine) {
+        const sorted = Buffer.allocUnsafe(n * 20)
+        for (let k = 0; k < n; k++) hashes.copy(sorted, k * 20, order[k]! * 20, order[k]! * 20 + 20)
+        const keepAlive = head.keepAlive
+        const keepAlive10 = keepAlive && head.versionMinor === 0
+        this.later = (done) => {
+          router.gather(sorted, 0, n, (c) => { done(scrapeReplyOf(sorted, c, keepAlive10), !keepAlive) })
+        }
+        return
+      }
     }
     const out = slab.reserve(HTTP_HEAD_RESERVE + 16 + n * SCRAPE_ENTRY_BOUND)
     const bodyStart = slab.off + HTTP_HEAD_RESERVE

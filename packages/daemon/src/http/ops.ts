@@ -18,7 +18,7 @@ import { MAY_ADMIN, MAY_FULLSCRAPE, MAY_STAT, MAY_SYNC } from '../config.js'
 import { streamFullScrape, type FullScrapeRequest } from '../fullscrape/stream.js'
 import { KIND_FULLSCRAPE } from '../limits/rate-limit.js'
 import { renderMetrics } from '../stats/metrics.js'
-import { answerStats, parseStatsQuery } from '../stats/stats.js'
+import { answerStats, parseStatsQuery, statsReadsFigures, statsTopCount } from '../stats/stats.js'
 import { handleAdmin, type AdminHost } from './admin.js'
 import { jsonReply, simpleReply } from './simple-reply.js'
 
@@ -52,7 +52,20 @@ export class OpsRoutes {
     switch (route) {
       case ROUTE_STATS: {
         if (!this.statsAllowed(family, ip)) return 403
-        const answer = answerStats(parseStatsQuery(query), h.stats)
+        const p = parseStatsQuery(query)
+        if (h.sharded && statsReadsFigures(p)) {
+          // Figures of every worker: collected asynchronously, answered on a taken-over connection.
+          this.close = true
+          return (socket) => {
+            Promise.resolve(h.statsView(statsTopCount(p))).then((view) => {
+              const a = answerStats(p, view)
+              if (a.kind !== 'reply') throw new Error('unexpected full scrape')
+              socket.end(simpleReply({ status: a.status, contentType: a.contentType, body: a.body, keepAlive: false }))
+              if (a.status !== 200) h.counters.httpError(a.status)
+            }).catch((err: unknown) => { h.logger.error({ err }, 'stats failed'); socket.destroy() })
+          }
+        }
+        const answer = answerStats(p, h.stats)
         if (answer.kind === 'reply') {
           if (answer.status !== 200) return this.error(answer.status, simpleReply({ status: answer.status, contentType: 'text/plain', body: answer.body, keepAlive: false }))
           return simpleReply({ status: 200, contentType: answer.contentType, body: answer.body, keepAlive: !this.close })
@@ -63,6 +76,14 @@ export class OpsRoutes {
         return this.fullScrape(buf, head, family, ip, limitFamily, limitIp, SCRAPE_FORMAT_BEN, false)
       case ROUTE_METRICS:
         if (!this.statsAllowed(family, ip)) return 403
+        if (h.sharded) {
+          this.close = true
+          return (socket) => {
+            Promise.resolve(h.statsView(0)).then((view) => {
+              socket.end(simpleReply({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: renderMetrics(view), keepAlive: false }))
+            }).catch((err: unknown) => { h.logger.error({ err }, 'metrics failed'); socket.destroy() })
+          }
+        }
         return simpleReply({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: renderMetrics(h.stats), keepAlive: !this.close })
       case ROUTE_ADMIN:
         if ((this.perms(family, ip) & MAY_ADMIN) === 0) {
@@ -108,7 +129,7 @@ export class OpsRoutes {
       http11: head.versionMinor === 1
     }
     return (socket) => {
-      streamFullScrape(socket, h.store, r, h.counters).catch((err: unknown) => {
+      streamFullScrape(socket, h.scrapeRecords(), r, h.counters).catch((err: unknown) => {
         h.logger.debug({ err }, 'full scrape aborted')
         socket.destroy()
       })

@@ -8,7 +8,7 @@
  * {@link HttpHandler}.
  */
 import net from 'node:net'
-import { FAMILY_INVALID, findHeadEnd, parseAddress } from '@otd/proto'
+import { FAMILY_INVALID, REPLY_500, findHeadEnd, parseAddress } from '@otd/proto'
 import type { TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
 import { ReplySlab } from '../reply-slab.js'
@@ -23,7 +23,9 @@ const MAX_BUFFERED_REPLY_BYTES = 256 * 1024
  * (without one, this listener gets its own).
  */
 export function createHttpServer (handler: HttpHandler, options: TrackerOptions, counters: Counters,
-  onTakeover: (socket: net.Socket) => void = () => {}, guard = new ConnectionGuard(options, counters)): net.Server {
+  onTakeover: (socket: net.Socket) => void = () => {}, guard = new ConnectionGuard(options, counters),
+  /** With `--workers`: called for each chunk of requests (workers/mesh.ts: this worker is busy). */
+  onDataHook: (() => void) | null = null): net.Server {
   const slab = new ReplySlab()
   const ip = new Uint32Array(4)
   const maxHead = options.httpMaxRequestBytes
@@ -37,12 +39,30 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
     socket.on('error', () => { /* resets and aborts are normal for a public tracker */ })
     if (conn === null) return
     counters.tcpAccepts++
-    socket.on('end', () => { if (conn.state !== CONN_TAKEN && !socket.writableEnded) socket.end() })
     let pending: Buffer | null = null
+    /** A reply is being produced by another worker (handler.later): nothing else is read until it is written. */
+    let waiting = false
+    /** Reading is paused until the client drains our replies. */
+    let draining = false
+    /** Reading is paused until the reply another worker produces is written. */
+    let heldBack = false
+    /** The client half-closed while a reply was still to come from another worker: end after it. */
+    let endAfterReply = false
+    socket.on('end', () => {
+      if (waiting) { endAfterReply = true; return }
+      if (conn.state !== CONN_TAKEN && !socket.writableEnded) socket.end()
+    })
 
     const onData = (chunk: Buffer): void => {
       if (conn.state >= CONN_CLOSING) return
       conn.lastTick = guard.tick
+      if (waiting) {
+        // Requests pipelined behind one answered by another worker wait here; a client that
+        // keeps sending meanwhile is paused (not every time: pause and resume are system calls).
+        pending = pending === null ? chunk : Buffer.concat([pending, chunk])
+        if (pending.length > maxHead && !heldBack) { heldBack = true; socket.pause() }
+        return
+      }
       let buf = chunk
       // Where the first head's terminator may start: a pending head was already scanned up to
       // its end, so only its last two bytes (\n of \n\r\n) can begin one; no rescans per trickled byte.
@@ -81,10 +101,32 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
             const take = handler.deferred
             handler.deferred = null
             guard.takeOver(conn)
-            socket.off('data', onData)
+            socket.off('data', listener)
             socket.setTimeout(idleMs, () => socket.destroy())
             onTakeover(socket)
             take(socket, buf.subarray(headEnd, end))
+            return
+          }
+          if (handler.later !== null) {
+            // Another worker owns the torrent (--workers): its reply comes back in a moment. Until
+            // then the connection counts as idle, so a reply that never comes ends in the idle deadline.
+            const job = handler.later
+            handler.later = null
+            let rest: Buffer | null = headEnd < end ? buf.subarray(headEnd, end) : null
+            waiting = true
+            conn.state = CONN_IDLE
+            job((reply, close) => {
+              waiting = false
+              if (socket.destroyed) return
+              if (reply.length === 0) { reply = REPLY_500; close = true; counters.httpError(500) }
+              counters.httpBytesOut += reply.length
+              if (close) { conn.state = CONN_CLOSING; socket.end(reply); return }
+              socket.write(reply)
+              if (pending !== null) { rest = rest === null ? pending : Buffer.concat([rest, pending]); pending = null }
+              if (heldBack) { heldBack = false; if (!draining) socket.resume() }
+              if (rest !== null) onData(rest)
+              if (endAfterReply && !waiting && conn.state !== CONN_TAKEN && !socket.writableEnded) socket.end()
+            })
             return
           }
         }
@@ -100,12 +142,14 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
         scanFrom = 0
       }
       if (pending === null) conn.state = CONN_IDLE
-      if (socket.writableLength > MAX_BUFFERED_REPLY_BYTES) {
+      if (socket.writableLength > MAX_BUFFERED_REPLY_BYTES && !draining) {
+        draining = true
         socket.pause()
-        socket.once('drain', () => socket.resume())
+        socket.once('drain', () => { draining = false; if (!heldBack) socket.resume() })
       }
     }
-    socket.on('data', onData)
+    const listener = onDataHook === null ? onData : (chunk: Buffer): void => { onDataHook(); onData(chunk) }
+    socket.on('data', listener)
   })
   // The overall cap, enforced by Node before a Socket exists; the guard checks it again over all listeners.
   server.maxConnections = options.httpMaxConnections
@@ -113,11 +157,12 @@ export function createHttpServer (handler: HttpHandler, options: TrackerOptions,
   return server
 }
 
-export function listenHttp (server: net.Server, host: string, port: number, ipv6Only: boolean): Promise<void> {
+/** `reusePort`: with `--workers`, every worker listens on the same port (the kernel spreads connections). */
+export function listenHttp (server: net.Server, host: string, port: number, ipv6Only: boolean, reusePort = false): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => { reject(err) }
     server.once('error', onError)
-    server.listen({ host, port, ipv6Only: host.includes(':') && ipv6Only, exclusive: true }, () => {
+    server.listen({ host, port, ipv6Only: host.includes(':') && ipv6Only, exclusive: true, ...(reusePort ? { reusePort: true } : {}) }, () => {
       server.off('error', onError)
       resolve()
     })

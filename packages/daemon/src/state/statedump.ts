@@ -11,12 +11,14 @@ import type { SwarmStore } from '../swarm/store.js'
 
 export interface StateDumpReport { torrents: number, rejectedLines: number, expired: number, denied: number, existing: number }
 
+/** `owns` (with `--workers`): the torrents this store holds; the others are skipped without being counted. */
 export function loadStateDumpBuffer (data: Buffer, store: SwarmStore, now: number, torrentTimeoutSeconds: number,
-  allows: (key: string) => boolean): StateDumpReport {
+  allows: (key: string) => boolean, owns: ((key: string) => boolean) | null = null): StateDumpReport {
   const parsed = parseStateDump(data)
   const report: StateDumpReport = { torrents: 0, rejectedLines: parsed.rejected, expired: 0, denied: 0, existing: 0 }
   for (const e of parsed.entries) {
     const key = e.hash.toString('latin1')
+    if (owns !== null && !owns(key)) continue
     const base = e.baseMinute * 60
     if (now - base >= torrentTimeoutSeconds) { report.expired++; continue }
     if (!allows(key)) { report.denied++; continue }
@@ -28,6 +30,6 @@ export function loadStateDumpBuffer (data: Buffer, store: SwarmStore, now: numbe
 }
 
 export function loadStateDumpFile (path: string, store: SwarmStore, now: number, torrentTimeoutSeconds: number,
-  allows: (key: string) => boolean): StateDumpReport {
-  return loadStateDumpBuffer(readFileSync(path), store, now, torrentTimeoutSeconds, allows)
+  allows: (key: string) => boolean, owns: ((key: string) => boolean) | null = null): StateDumpReport {
+  return loadStateDumpBuffer(readFileSync(path), store, now, torrentTimeoutSeconds, allows, owns)
 }

@@ -36,27 +36,14 @@ export interface StateLoadReport { torrents: number, peers: number, skippedTorre
 
 export class StateFileError extends Error {}
 
-/** The state of `store` as a sequence of buffers (header, records in 1 MiB chunks, trailer). */
-export async function * encodeState (store: SwarmStore, now: number): AsyncGenerator<Buffer> {
-  const head = Buffer.alloc(HEADER_BYTES)
-  MAGIC.copy(head, 0)
-  head.writeUInt32LE(VERSION, 8)
-  head.writeUInt32LE(now >>> 0, 12)
-  let crc = zlib.crc32(head)
-  yield head
-  let torrents = 0
-  let peers = 0
-  let recordBytes = 0
+/**
+ * The torrent records of `store` (no header or trailer), in chunks of about 1 MiB that each hold
+ * whole records. With `--workers` every worker produces its shard's records and one writer frames
+ * them all ({@link frameState}).
+ */
+export async function * encodeStateRecords (store: SwarmStore): AsyncGenerator<Buffer> {
   let buf = Buffer.allocUnsafe(CHUNK_BYTES)
   let off = 0
-  const flush = (): Buffer => {
-    const out = buf.subarray(0, off)
-    crc = zlib.crc32(out, crc)
-    recordBytes += off
-    buf = Buffer.allocUnsafe(CHUNK_BYTES)
-    off = 0
-    return out
-  }
   let sinceYield = 0
   const recordSize = (t: number): number =>
     RECORD_HEAD_BYTES + (store.countOf(t, 4) * STRIDE_V4 + store.countOf(t, 6) * STRIDE_V6) * 4
@@ -64,7 +51,9 @@ export async function * encodeState (store: SwarmStore, now: number): AsyncGener
     let size = recordSize(t)
     if (off + size > buf.length) {
       if (off > 0) {
-        yield flush()
+        yield buf.subarray(0, off)
+        buf = Buffer.allocUnsafe(CHUNK_BYTES)
+        off = 0
         // The tracker served requests while that chunk was written: this torrent may have changed.
         size = recordSize(t)
       }
@@ -89,27 +78,61 @@ export async function * encodeState (store: SwarmStore, now: number): AsyncGener
       const n = count * (family === 4 ? STRIDE_V4 : STRIDE_V6)
       for (let i = 0; i < n; i++) { buf.writeUInt32LE(w[b + i]!, off); off += 4 }
     }
-    torrents++
-    peers += n4 + n6
     if (++sinceYield === 4096) { sinceYield = 0; await yieldToLoop() }
   }
-  if (off > 0) yield flush()
+  if (off > 0) yield buf.subarray(0, off)
+}
+
+/** Counts of a framed state: filled in as {@link frameState} passes the records. */
+export interface StateCounts { torrents: number, peers: number, bytes: number }
+
+/** Header, the given record chunks (whole records each), trailer: a state file's bytes. */
+export async function * frameState (records: AsyncIterable<Buffer>, now: number, counts: StateCounts = { torrents: 0, peers: 0, bytes: 0 }): AsyncGenerator<Buffer> {
+  const head = Buffer.alloc(HEADER_BYTES)
+  MAGIC.copy(head, 0)
+  head.writeUInt32LE(VERSION, 8)
+  head.writeUInt32LE(now >>> 0, 12)
+  let crc = zlib.crc32(head)
+  yield head
+  let recordBytes = 0
+  for await (const chunk of records) {
+    for (let off = 0; off + RECORD_HEAD_BYTES <= chunk.length;) {
+      const n4 = chunk.readUInt32LE(off + 28)
+      const n6 = chunk.readUInt32LE(off + 32)
+      counts.torrents++
+      counts.peers += n4 + n6
+      off += RECORD_HEAD_BYTES + (n4 * STRIDE_V4 + n6 * STRIDE_V6) * 4
+    }
+    crc = zlib.crc32(chunk, crc)
+    recordBytes += chunk.length
+    yield chunk
+  }
   const tail = Buffer.alloc(TRAILER_BYTES)
-  tail.writeUInt32LE(torrents, 0)
-  tail.writeUInt32LE(peers, 4)
+  tail.writeUInt32LE(counts.torrents, 0)
+  tail.writeUInt32LE(counts.peers, 4)
   tail.writeBigUInt64LE(BigInt(recordBytes), 8)
   tail.writeUInt32LE(crc >>> 0, 16)
   END.copy(tail, 20)
+  counts.bytes = HEADER_BYTES + recordBytes + TRAILER_BYTES
   yield tail
+}
+
+/** The state of `store` as a sequence of buffers (header, records in 1 MiB chunks, trailer). */
+export function encodeState (store: SwarmStore, now: number): AsyncGenerator<Buffer> {
+  return frameState(encodeStateRecords(store), now)
 }
 
 /** Writes the state file atomically. */
 export async function saveState (path: string, store: SwarmStore, now: number): Promise<StateSaveReport> {
+  return await saveStateRecords(path, encodeStateRecords(store), now)
+}
+
+/** Writes a state file of the given record chunks atomically (with `--workers`: every shard's). */
+export async function saveStateRecords (path: string, records: AsyncIterable<Buffer>, now: number): Promise<StateSaveReport> {
   const started = Date.now()
-  const torrents = store.torrentCount
-  const peers = store.peers
-  const bytes = await writeFileAtomic(path, encodeState(store, now), 0o600)
-  return { torrents, peers, bytes, ms: Date.now() - started }
+  const counts: StateCounts = { torrents: 0, peers: 0, bytes: 0 }
+  const bytes = await writeFileAtomic(path, frameState(records, now, counts), 0o600)
+  return { torrents: counts.torrents, peers: counts.peers, bytes, ms: Date.now() - started }
 }
 
 /** Checks a state file's framing and checksum; throws StateFileError naming what is wrong. */
@@ -133,9 +156,20 @@ export function verifyState (data: Buffer): { torrents: number, peers: number, s
  * all-or-nothing; throws StateFileError (or the read error) without touching the store.
  */
 export function loadStateFile (path: string, store: SwarmStore, now: number, peerTimeoutSeconds: number,
-  allows: (key: string) => boolean): StateLoadReport {
-  return loadStateBuffer(readFileSync(path), store, now, peerTimeoutSeconds, allows)
+  allows: (key: string) => boolean, owns: ((key: string) => boolean) | null = null): StateLoadReport {
+  return loadStateBuffer(readFileSync(path), store, now, peerTimeoutSeconds, allows, owns)
 }
+
+/**
+ * Seconds from a peer's 24-bit time to `nowMasked`, 0 when the peer's time is (slightly) later:
+ * with `--workers` each worker stamps its peers with its own clock, which may be a second ahead
+ * of the clock of the worker that writes the file.
+ */
+function ageOf (nowMasked: number, word: number): number {
+  const d = (nowMasked - word) & TIME_MASK
+  return d >= HALF_TIME_RING ? 0 : d
+}
+const HALF_TIME_RING = (TIME_MASK + 1) / 2
 
 export function isStateFile (data: Buffer): boolean {
   return data.length >= 8 && data.subarray(0, 8).equals(MAGIC)
@@ -173,8 +207,12 @@ export function decodeState (data: Buffer): { savedAt: number, torrents: number,
   return { ...meta, records }
 }
 
+/**
+ * `owns` (with `--workers`): the torrents this store holds; the others are skipped without being
+ * counted (their owner loads them from the same file).
+ */
 export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, peerTimeoutSeconds: number,
-  allows: (key: string) => boolean): StateLoadReport {
+  allows: (key: string) => boolean, owns: ((key: string) => boolean) | null = null): StateLoadReport {
   const { savedAt, records } = decodeState(data)
   const report: StateLoadReport = { torrents: 0, peers: 0, skippedTorrents: 0, expiredTorrents: 0, expiredPeers: 0, savedAt }
   // Torrents the cleaner would drop at once (idle past the torrent timeout) are not restored.
@@ -185,6 +223,7 @@ export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, p
   const sinceSave = now - savedAt
   const savedMasked = savedAt & TIME_MASK
   for (const r of records) {
+    if (owns !== null && !owns(r.key)) continue
     if (!allows(r.key)) { report.skippedTorrents++; continue }
     if (now - r.lastActive >= torrentExpiry) { report.expiredTorrents++; report.expiredPeers += r.n4 + r.n6; continue }
     const t = store.restoreTorrentKey(r.key, r.lastActive, r.downloaded)
@@ -193,8 +232,8 @@ export function loadStateBuffer (data: Buffer, store: SwarmStore, now: number, p
     for (const [family, n, s] of [[4, r.n4, STRIDE_V4], [6, r.n6, STRIDE_V6]] as const) {
       for (let i = 0; i < n; i++, at += s) {
         const word = r.words[at + s - 1]!
-        const age = (nowMasked - word) & TIME_MASK
-        if (age >= peerTimeoutSeconds || sinceSave + ((savedMasked - word) & TIME_MASK) >= peerTimeoutSeconds) { report.expiredPeers++; continue }
+        const age = ageOf(nowMasked, word)
+        if (age >= peerTimeoutSeconds || sinceSave + ageOf(savedMasked, word) >= peerTimeoutSeconds) { report.expiredPeers++; continue }
         if (store.restorePeer(t, family, r.words, at)) report.peers++
       }
     }

@@ -3,9 +3,9 @@
  * restricted like `/stats`. Names follow Prometheus conventions: `_total` for counters, base
  * units (seconds, bytes).
  */
-import type { StatsContext } from './context.js'
+import type { StatsView, WorkerFigures } from './context.js'
 
-export function renderMetrics (ctx: StatsContext): string {
+export function renderMetrics (ctx: StatsView): string {
   const s = ctx.store
   const c = ctx.counters
   const out: string[] = []
@@ -41,11 +41,11 @@ export function renderMetrics (ctx: StatsContext): string {
     ['{protocol="http",kind="fullscrape"}', c.fullScrapesLimited],
     ['{protocol="udp",kind="announce"}', c.udpAnnouncesLimited], ['{protocol="udp",kind="scrape"}', c.udpScrapesLimited]
   ])
-  const limiter = ctx.limiter
-  if (limiter !== null) {
-    metric('otd_rate_limit_table_slots', 'gauge', 'Addresses the rate limiter can remember.', [['', limiter.slots]])
-    metric('otd_rate_limit_table_entries', 'gauge', 'Addresses with a bucket that is not full now.', [['', limiter.liveEntries(s.clock.seconds)]])
-    metric('otd_rate_limit_table_evictions_total', 'counter', 'Live entries evicted for a new address (the table is too small if this grows fast).', [['', limiter.evictions]])
+  const table = ctx.rateTable()
+  if (table !== null) {
+    metric('otd_rate_limit_table_slots', 'gauge', 'Addresses the rate limiter can remember.', [['', table.slots]])
+    metric('otd_rate_limit_table_entries', 'gauge', 'Addresses with a bucket that is not full now.', [['', table.entries]])
+    metric('otd_rate_limit_table_evictions_total', 'counter', 'Live entries evicted for a new address (the table is too small if this grows fast).', [['', table.evictions]])
   }
   metric('otd_fullscrape_bytes_total', 'counter', 'Bytes of full scrapes sent (after compression).', [['', c.fullScrapeBytes]])
   metric('otd_bytes_out_total', 'counter', 'Reply bytes sent by protocol.', [['{protocol="http"}', c.httpBytesOut], ['{protocol="udp"}', c.udpBytesOut]])
@@ -97,6 +97,22 @@ export function renderMetrics (ctx: StatsContext): string {
     ['{quantile="0.5"}', ctx.lagMs(50) / 1000], ['{quantile="0.99"}', ctx.lagMs(99) / 1000], ['{quantile="1"}', ctx.lagMs(100) / 1000]
   ])
   metric('otd_event_loop_utilization', 'gauge', 'Share of time the event loop was busy (last second or more).', [['', ctx.utilization()]])
+  const w = ctx.workers
+  if (w !== undefined) {
+    const per = (f: (x: WorkerFigures) => number, extra = ''): Array<[string, number]> => w.map((x) => [`{worker="${x.worker}"${extra}}`, f(x)])
+    metric('otd_workers', 'gauge', 'Worker threads (--workers), each owning a shard of the torrents.', [['', w.length]])
+    metric('otd_worker_torrents', 'gauge', 'Torrents in each worker\'s shard.', per((x) => x.torrents))
+    metric('otd_worker_peers', 'gauge', 'Peers in each worker\'s shard.', per((x) => x.peers))
+    metric('otd_worker_requests_total', 'counter', 'Requests answered by each worker, by protocol (a forwarded request counts at its owner).', [
+      ...per((x) => x.udpPackets, ',protocol="udp"'), ...per((x) => x.httpRequests, ',protocol="http"')
+    ])
+    metric('otd_worker_forwarded_total', 'counter', 'Requests each worker handed to the owner of their torrent, by kind.', [
+      ...per((x) => x.udpForwarded, ',kind="udp"'), ...per((x) => x.httpForwarded, ',kind="http"'),
+      ...per((x) => x.scrapeGathers, ',kind="scrape_gather"'), ...per((x) => x.udpDropped, ',kind="udp_dropped"')
+    ])
+    metric('otd_worker_wakes_total', 'counter', 'Wake-ups each worker sent to others after handing them requests (most hand-overs need none).', per((x) => x.wakes))
+    metric('otd_worker_event_loop_utilization', 'gauge', 'Share of time each worker\'s event loop was busy.', per((x) => x.utilization))
+  }
   const m = process.memoryUsage()
   metric('otd_memory_bytes', 'gauge', 'Process memory by kind.', [
     ['{kind="rss"}', m.rss], ['{kind="heap_used"}', m.heapUsed], ['{kind="heap_total"}', m.heapTotal],

@@ -10,7 +10,15 @@
  */
 import { SCRAPE_FORMAT_BEN, SCRAPE_FORMAT_STATEDUMP, parseScrapeFormat } from '@otd/proto'
 import { queryPairs } from '../http/query-params.js'
-import type { StatsContext } from './context.js'
+import type { SwarmStore } from '../swarm/store.js'
+import { type StatsView, type TopEntry, type TopTorrents, topTorrents as topOfStore } from './context.js'
+
+export type { TopEntry }
+
+/** The `n` torrents of `ctx.store` with the most peers, seeds and leechers (see stats/context.ts). */
+export function topTorrents (ctx: { store: SwarmStore }, n: number): TopTorrents {
+  return topOfStore(ctx.store, n)
+}
 
 export type StatsAnswer =
   | { kind: 'reply', status: number, contentType: string, body: string }
@@ -33,6 +41,16 @@ export function parseStatsQuery (query: string): StatsParams {
   return p
 }
 
+/** Whether answering `p` reads the tracker's figures (not a full scrape, not a parameter error). */
+export function statsReadsFigures (p: StatsParams): boolean {
+  return !p.hasInfoHash && MODES.has(p.mode) && p.mode !== 'tpbs' && p.mode !== 'statedump'
+}
+
+/** How many top torrents answering `p` needs (0 for modes without a top list). */
+export function statsTopCount (p: StatsParams): number {
+  return p.mode === 'top10' ? 10 : p.mode === 'top100' ? 100 : 0
+}
+
 const MODES = new Set(['peer', 'torr', 'conn', 'udp4', 'tcp4', 'scrp', 'fscr', 'completed', 'syncs', 'herr', 'renew',
   'version', 'busy', 'top10', 'top100', 'everything', 'tpbs', 'statedump'])
 
@@ -51,7 +69,7 @@ function json (value: unknown): StatsAnswer {
 }
 
 /** `<t> seconds (<h> hours)` and the per-second rate used by the MRTG modes. */
-function mrtg (ctx: StatsContext, a: number, b: number, label: string): string {
+function mrtg (ctx: StatsView, a: number, b: number, label: string): string {
   const t = ctx.uptimeSeconds
   return `${a}\n${b}\n${t} seconds (${Math.floor(t / 3600)} hours)\n${label}`
 }
@@ -60,41 +78,14 @@ function perSecond (n: number, t: number): number {
   return t > 0 ? Math.floor(n / t) : n
 }
 
-export interface TopEntry { hash: string, count: number }
-
-/** The `n` torrents with the most peers, seeds and leechers (entries with 0 left out). */
-export function topTorrents (ctx: StatsContext, n: number): { peers: TopEntry[], seeds: TopEntry[], leechers: TopEntry[] } {
-  const tops = [[], [], []] as TopEntry[][]
-  const mins = [0, 0, 0]
-  const store = ctx.store
-  for (let t = store.next(0); t >= 0; t = store.next(t + 1)) {
-    const peers = store.peersOf(t)
-    if (peers === 0) continue
-    const seeds = store.seedersOf(t)
-    const counts = [peers, seeds, peers - seeds]
-    for (let k = 0; k < 3; k++) {
-      const c = counts[k]!
-      const top = tops[k]!
-      if (c === 0 || (top.length === n && c <= mins[k]!)) continue
-      let i = top.length
-      while (i > 0 && top[i - 1]!.count < c) i--
-      top.splice(i, 0, { hash: store.keyOf(t), count: c })
-      if (top.length > n) top.pop()
-      mins[k] = top.length === n ? top[n - 1]!.count : 0
-    }
-  }
-  const hex = (e: TopEntry): TopEntry => ({ hash: Buffer.from(e.hash, 'latin1').toString('hex').toUpperCase(), count: e.count })
-  return { peers: tops[0]!.map(hex), seeds: tops[1]!.map(hex), leechers: tops[2]!.map(hex) }
-}
-
 /** opentracker's `herr` slots, labels aligned with what they count. */
-function httpErrorRows (ctx: StatsContext): Array<[string, number]> {
+function httpErrorRows (ctx: StatsView): Array<[string, number]> {
   const e = ctx.counters.httpErrors
   const get = (code: number): number => e.get(code) ?? 0
   return [['302 RED', get(302)], ['400 ...', get(400)], ['400 PAR', 0], ['400 COM', 0], ['403 IP ', get(403)], ['404 INV', get(404)], ['500 SRV', get(500)]]
 }
 
-export function answerStats (p: StatsParams, ctx: StatsContext): StatsAnswer {
+export function answerStats (p: StatsParams, ctx: StatsView): StatsAnswer {
   if (p.hasInfoHash) return bad('info_hash is not a stats parameter: this is the stats page, not an announce URL\n')
   if (!MODES.has(p.mode)) return bad(`unknown stats mode ${JSON.stringify(p.mode)}; modes: ${STATS_MODES.join(', ')}\n`)
   const asJson = p.format === 'json'
@@ -191,7 +182,7 @@ export function answerStats (p: StatsParams, ctx: StatsContext): StatsAnswer {
     }
     case 'top10': case 'top100': {
       const n = p.mode === 'top10' ? 10 : 100
-      const top = topTorrents(ctx, n)
+      const top = ctx.top(n)
       if (asJson) return json({ mode: p.mode, ...top })
       const block = (label: string, rows: TopEntry[]): string => `Top ${n} torrents by ${label}:\n` + rows.map((r) => `\t${r.count}\t${r.hash}\n`).join('')
       return text(block('peers', top.peers) + block('seeds', top.seeds) + block('leechers', top.leechers))
@@ -201,7 +192,7 @@ export function answerStats (p: StatsParams, ctx: StatsContext): StatsAnswer {
   }
 }
 
-function everythingObject (ctx: StatsContext): Record<string, unknown> {
+function everythingObject (ctx: StatsView): Record<string, unknown> {
   const s = ctx.store
   const c = ctx.counters
   return {
@@ -226,7 +217,8 @@ function everythingObject (ctx: StatsContext): Record<string, unknown> {
       udp: { announce: c.udpAnnouncesLimited, scrape: c.udpScrapesLimited }
     },
     store: { live_bytes: s.liveBytes, allocated_bytes: s.bytes, memory_limit_bytes: s.limits.memoryLimitBytes ?? 0 },
-    evicted: { torrents: s.evictedTorrents, torrent_peers: s.evictedTorrentPeers, peers: s.evictedPeers }
+    evicted: { torrents: s.evictedTorrents, torrent_peers: s.evictedTorrentPeers, peers: s.evictedPeers },
+    ...(ctx.workers !== undefined ? { workers: ctx.workers } : {})
   }
 }
 
@@ -234,7 +226,7 @@ const HTTP_ERROR_LABELS: Array<[number, string]> = [[302, '302 Redirect'], [400,
   [403, '403 Access Denied'], [404, '404 Not found'], [429, '429 Too Many Requests'], [500, '500 Internal Server Error'], [503, '503 Service Unavailable']]
 
 /** `mode=everything` (reference §6.2): 2-space indentation, no trailing newline. */
-function everythingXml (ctx: StatsContext): string {
+function everythingXml (ctx: StatsView): string {
   const s = ctx.store
   const c = ctx.counters
   const renew = [...s.renew].map((n, i) => `      <count interval="${String(i).padStart(2, '0')}">${n}</count>`).join('\n')

@@ -25,6 +25,13 @@ export const APPLY_UPDATED = 2
 export const APPLY_REMOVED = 3
 export const APPLY_DENIED = 4
 export const APPLY_EXPIRED = 5
+/** With `--workers`: handed to the worker owning the torrent, which counts the outcome. */
+export const APPLY_ELSEWHERE = 6
+
+/** What applies a received record: {@link SyncApplier}, or with workers one that hands foreign torrents on. */
+export interface RecordApplier {
+  apply (key: string, family: number, buf: Buffer, at: number, now: number): number
+}
 
 const FLAG_STOPPED = 0x20
 /** Half the 24-bit time ring: a difference below it means "later". */
@@ -36,8 +43,11 @@ function later (a: number, b: number): boolean {
   return d !== 0 && d < HALF_RING
 }
 
+/** Outcome counts as plain data (between workers). */
+export interface OutcomeCounts { added: number, updated: number, removed: number, unchanged: number, denied: number, expired: number }
+
 /** Counts of one import, by outcome. */
-export class ApplyCounts {
+export class ApplyCounts implements OutcomeCounts {
   added = 0
   updated = 0
   removed = 0
@@ -54,6 +64,25 @@ export class ApplyCounts {
       case APPLY_EXPIRED: this.expired++; break
       default: this.unchanged++
     }
+  }
+
+  add (o: OutcomeCounts): void {
+    this.added += o.added
+    this.updated += o.updated
+    this.removed += o.removed
+    this.unchanged += o.unchanged
+    this.denied += o.denied
+    this.expired += o.expired
+  }
+
+  /** Applies `torrents` (records of 8 or 20 bytes each) with `applier` and counts the outcomes. */
+  applyForeign (applier: SyncApplier, torrents: ReadonlyArray<[string, number, Uint8Array]>, now: number): this {
+    for (const [key, family, records] of torrents) {
+      const buf = Buffer.isBuffer(records) ? records : Buffer.from(records.buffer, records.byteOffset, records.byteLength)
+      const size = family === 4 ? 8 : 20
+      for (let at = 0; at + size <= buf.length; at += size) this.count(applier.apply(key, family, buf, at, now))
+    }
+    return this
   }
 
   get total (): number { return this.added + this.updated + this.removed + this.unchanged + this.denied + this.expired }
@@ -81,11 +110,12 @@ export function countOutcome (c: Counters, outcome: number): void {
     case APPLY_REMOVED: c.syncRemoved++; break
     case APPLY_DENIED: c.syncDenied++; break
     case APPLY_EXPIRED: c.syncExpired++; break
+    case APPLY_ELSEWHERE: break
     default: c.syncUnchanged++
   }
 }
 
-export class SyncApplier {
+export class SyncApplier implements RecordApplier {
   private readonly ip = new Uint32Array(4)
   private readonly words = new Uint32Array(STRIDE_V6)
 

@@ -16,7 +16,7 @@ import { METHOD_GET, METHOD_POST, decodeChangeset, decodeChangesets, percentDeco
 import type { Counters } from '../counters.js'
 import { HttpStatusError, readBody } from '../http/body.js'
 import { simpleReply } from '../http/simple-reply.js'
-import { ApplyCounts, type SyncApplier } from './apply.js'
+import { ApplyCounts, type OutcomeCounts, type SyncApplier } from './apply.js'
 import type { ExportResult } from './export.js'
 
 /** Largest POST /sync body: 10 changesets of 500 IPv6 peers are ~105 kB; leave room for bigger batches. */
@@ -30,7 +30,14 @@ export interface BatchHost {
   readonly maxWindowSeconds: number
   now (): number
   exportPeers (windowSeconds: number): Promise<ExportResult>
+  /** With `--workers`: the worker owning torrent `key` when it is another one, else -1. */
+  ownerOf (key: string): number
+  /** With `--workers`: applies records of torrents owned by worker `owner` there; resolves with the outcomes. */
+  applyElsewhere (owner: number, torrents: ForeignTorrent[]): Promise<OutcomeCounts>
 }
+
+/** A torrent's records for another worker: key (latin1), family, the records (8 or 20 bytes each). */
+export type ForeignTorrent = [string, number, Uint8Array]
 
 
 function reply (status: number, body: string | Buffer, headers = '', contentType = 'text/plain'): Buffer {
@@ -50,16 +57,26 @@ function rawValues (query: string, name: string): string[] {
 /** Checked changesets to apply: the buffer and the located torrents. */
 interface Batch { buf: Buffer, torrents: ChangesetTorrent[] }
 
-function applyAll (h: BatchHost, batches: Batch[]): ApplyCounts {
+async function applyAll (h: BatchHost, batches: Batch[]): Promise<ApplyCounts> {
   const counts = new ApplyCounts()
   const now = h.now()
+  const foreign = new Map<number, ForeignTorrent[]>()
   for (const { buf, torrents } of batches) {
     for (const t of torrents) {
       const key = buf.toString('latin1', t.hashOffset, t.hashOffset + 20)
       const size = t.family === 4 ? 8 : 20
+      const owner = h.ownerOf(key)
+      if (owner >= 0) {
+        let list = foreign.get(owner)
+        if (list === undefined) foreign.set(owner, list = [])
+        // A copy: a view would take the whole request body along to the other worker.
+        list.push([key, t.family, new Uint8Array(buf.subarray(t.recordsOffset, t.recordsOffset + t.count * size))])
+        continue
+      }
       for (let i = 0; i < t.count; i++) counts.count(h.applier.apply(key, t.family, buf, t.recordsOffset + i * size, now))
     }
   }
+  for (const c of await Promise.all([...foreign].map(([owner, list]) => h.applyElsewhere(owner, list)))) counts.add(c)
   counts.addTo(h.counters)
   h.counters.syncImports++
   return counts
@@ -77,7 +94,7 @@ async function route (h: BatchHost, method: number, query: string, contentLength
     const body = await readBody(socket, rest, contentLength)
     const r = decodeChangesets(body)
     if (!r.ok) throw new HttpStatusError(400, `nothing imported: ${r.error}`)
-    return imported(h, applyAll(h, r.changesets.map((c) => ({ buf: body, torrents: c.torrents }))))
+    return imported(h, await applyAll(h, r.changesets.map((c) => ({ buf: body, torrents: c.torrents }))))
   }
   if (method !== METHOD_GET) throw new HttpStatusError(405, '/sync takes GET or POST')
   const changesets = rawValues(query, 'changeset')
@@ -94,7 +111,7 @@ async function route (h: BatchHost, method: number, query: string, contentLength
       if (r.end !== data.length) throw new HttpStatusError(400, `nothing imported: changeset ${i + 1}: trailing bytes at offset ${r.end}`)
       batches.push({ buf: data, torrents: r.torrents })
     }
-    return imported(h, applyAll(h, batches))
+    return imported(h, await applyAll(h, batches))
   }
   let window = h.defaultWindowSeconds
   const since = rawValues(query, 'since')[0]

@@ -17,9 +17,9 @@ import type { Clock } from '../clock.js'
 import { MAY_SYNC, type ListenSpec, type TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
 import type { SwarmStore, SyncTap } from '../swarm/store.js'
-import { SyncApplier } from './apply.js'
-import { type BatchHost, handleSync } from './batch.js'
-import { type ExportResult, exportChangesetSliced } from './export.js'
+import { type OutcomeCounts, type RecordApplier, SyncApplier } from './apply.js'
+import { type BatchHost, type ForeignTorrent, handleSync } from './batch.js'
+import { type ExportPart, type ExportResult, exportChangesetSliced, scanSliced } from './export.js'
 import { LiveSync, type LiveSyncAddress } from './livesync.js'
 import { StopLog } from './stop-log.js'
 import type net from 'node:net'
@@ -36,6 +36,27 @@ export interface ClusterSyncDeps {
   logger: Logger
   trackerId: number
   onFatal: (err: Error) => void
+  /** With `--workers`: how this worker's sync reaches the other shards (workers/sync-link.ts). */
+  workers?: SyncWorkers | null
+}
+
+/**
+ * Cluster sync across the workers of one process. Batch sync is answered by whichever worker the
+ * connection landed on, with the other shards' parts; live sync runs in worker 0 only (one set of
+ * sockets, one sender id and counter), which the other workers tell about their announces, and
+ * which hands received records to their owners.
+ */
+export interface SyncWorkers {
+  /** Whether live sync's sockets live in this worker. */
+  readonly liveHere: boolean
+  ownerOf (key: string): number
+  applyElsewhere (owner: number, torrents: ForeignTorrent[]): Promise<OutcomeCounts>
+  exportOthers (windowSeconds: number, now: number): Array<Promise<ExportPart>>
+  /** In worker 0: an applier that hands records of foreign torrents to their owners. */
+  shardApplier (local: RecordApplier): RecordApplier
+  /** Elsewhere: passes an own announce or stop to worker 0's live sync. */
+  relay (key: string, family: number, ip: Uint32Array, port: number, flags: number): void
+  flushRelay (): void
 }
 
 export class ClusterSync implements SyncTap, BatchHost {
@@ -44,6 +65,8 @@ export class ClusterSync implements SyncTap, BatchHost {
   readonly stops: StopLog | null
   /** Live sync; null when not configured. */
   readonly live: LiveSync | null
+  /** With workers, outside worker 0 when live sync sends: relays own announces to worker 0. */
+  private readonly relaying: boolean
   readonly trackerId: number
   readonly counters: Counters
   readonly defaultWindowSeconds: number
@@ -58,31 +81,60 @@ export class ClusterSync implements SyncTap, BatchHost {
     this.applier = new SyncApplier(d.store, d.access, o.peerTimeoutSeconds)
     this.stops = o.blessed.some((b) => (b.perms & MAY_SYNC) !== 0) ? new StopLog() : null
     const liveOn = o.livesyncListen !== null || o.livesyncUnicastListen !== null || o.livesyncPeers.length > 0
-    this.live = liveOn
-      ? new LiveSync({ options: o, counters: d.counters, blessings: d.blessings, clock: d.clock, logger: d.logger, trackerId: d.trackerId, applier: this.applier, onFatal: d.onFatal })
+    const w = d.workers ?? null
+    this.live = liveOn && (w === null || w.liveHere)
+      ? new LiveSync({
+        options: o,
+        counters: d.counters,
+        blessings: d.blessings,
+        clock: d.clock,
+        logger: d.logger,
+        trackerId: d.trackerId,
+        applier: w === null ? this.applier : w.shardApplier(this.applier),
+        onFatal: d.onFatal
+      })
       : null
+    this.relaying = w !== null && !w.liveHere && (o.livesyncListen !== null || o.livesyncPeers.length > 0)
     this.updateTap()
   }
 
   /** Hooks into the store only when someone listens. */
   private updateTap (): void {
-    this.d.store.syncTap = this.stops !== null || (this.live !== null && this.live.sending) ? this : null
+    this.d.store.syncTap = this.stops !== null || (this.live !== null && this.live.sending) || this.relaying ? this : null
   }
 
   // SyncTap: called by the store on own announces and stops.
   announced (key: string, family: number, ip: Uint32Array, port: number, flags: number): void {
     if (this.live !== null) this.live.tell(key, family, ip, port, flags)
+    else if (this.relaying) this.d.workers!.relay(key, family, ip, port, flags)
   }
 
   stopped (key: string, family: number, ip: Uint32Array, port: number): void {
     if (this.stops !== null) this.stops.record(key, family, ip, port, this.d.clock.seconds)
     if (this.live !== null) this.live.tell(key, family, ip, port, FLAG_STOPPED)
+    else if (this.relaying) this.d.workers!.relay(key, family, ip, port, FLAG_STOPPED)
   }
 
   // BatchHost
   now (): number { return this.d.clock.seconds }
   exportPeers (windowSeconds: number): Promise<ExportResult> {
-    return exportChangesetSliced(this.d.store, this.stops, this.d.clock.seconds, windowSeconds)
+    const w = this.d.workers ?? null
+    const now = this.d.clock.seconds
+    return exportChangesetSliced(this.d.store, this.stops, now, windowSeconds, w === null ? [] : w.exportOthers(windowSeconds, now))
+  }
+
+  ownerOf (key: string): number {
+    const w = this.d.workers ?? null
+    return w === null ? -1 : w.ownerOf(key)
+  }
+
+  applyElsewhere (owner: number, torrents: ForeignTorrent[]): Promise<OutcomeCounts> {
+    return this.d.workers!.applyElsewhere(owner, torrents)
+  }
+
+  /** This worker's part of an export asked for by another worker (`--workers`). */
+  async exportPart (windowSeconds: number, now: number): Promise<ExportPart> {
+    return (await scanSliced(this.d.store, this.stops, now, windowSeconds)).part()
   }
 
   /** Answers a `/sync` request (the route has checked MAY_SYNC) on a taken-over connection. */
@@ -108,6 +160,7 @@ export class ClusterSync implements SyncTap, BatchHost {
   }
 
   async close (): Promise<void> {
+    if (this.relaying) this.d.workers!.flushRelay()
     if (this.live !== null) {
       this.live.flush()
       await this.live.close()
@@ -117,6 +170,7 @@ export class ClusterSync implements SyncTap, BatchHost {
   /** Sends buffered live-sync records now (tests, shutdown). */
   flush (): void {
     if (this.live !== null) this.live.flush()
+    if (this.relaying) this.d.workers!.flushRelay()
   }
 
   /** The bound live-sync sockets. */

@@ -59,6 +59,14 @@ class RecordSink {
 /** One torrent's records in a sink: [start, end). */
 interface Span { key: string, start: number, end: number }
 
+/** One shard's export without the changeset framing (records per family, spans as [key, start, end]). */
+export interface ExportPart {
+  records: [Uint8Array, Uint8Array]
+  spans: [Array<[string, number, number]>, Array<[string, number, number]>]
+  peers: number
+  stopped: number
+}
+
 export interface ExportResult {
   body: Buffer
   torrents: number
@@ -98,6 +106,7 @@ export class ChangesetExport {
   private cursor = 0
   private peers = 0
   private stopped = 0
+  private stopsAdded = false
 
   constructor (private readonly store: SwarmStore, private readonly stops: StopLog | null, private readonly now: number, private readonly windowSeconds: number) {
   }
@@ -128,7 +137,7 @@ export class ChangesetExport {
 
   /** Adds the stops of the window (the newest per peer, unless the peer is back) and writes the changeset. */
   finish (): ExportResult {
-    if (this.stops !== null) this.addStops(this.stops)
+    if (this.stops !== null && !this.stopsAdded) this.addStops(this.stops)
     const { sinks, spans } = this
     let bound = CHANGESET_MIN_BYTES + 9
     for (let f = 0; f < 2; f++) for (const sp of spans[f]!) bound += changesetTorrentBound(sp.end - sp.start)
@@ -162,7 +171,38 @@ export class ChangesetExport {
     return { body: body.subarray(0, off), torrents, peers: this.peers, stopped: this.stopped }
   }
 
+  /**
+   * With `--workers`: this shard's records and stops, unframed, for the worker writing the
+   * changeset ({@link merge}). Call after the scan is done.
+   */
+  part (): ExportPart {
+    if (this.stops !== null && !this.stopsAdded) this.addStops(this.stops)
+    this.stopsAdded = true
+    return {
+      records: [new Uint8Array(this.sinks[0]!.buf.subarray(0, this.sinks[0]!.length)), new Uint8Array(this.sinks[1]!.buf.subarray(0, this.sinks[1]!.length))],
+      spans: [this.spans[0]!.map((sp) => [sp.key, sp.start, sp.end]), this.spans[1]!.map((sp) => [sp.key, sp.start, sp.end])],
+      peers: this.peers,
+      stopped: this.stopped
+    }
+  }
+
+  /** Adds another shard's {@link part} to this export (torrents never span shards). */
+  merge (p: ExportPart): void {
+    for (let f = 0; f < 2; f++) {
+      const sink = this.sinks[f]!
+      const bytes = p.records[f]!
+      const base = sink.length
+      sink.ensure(bytes.length)
+      sink.buf.set(bytes, base)
+      sink.length += bytes.length
+      for (const [key, start, end] of p.spans[f]!) this.spans[f]!.push({ key, start: base + start, end: base + end })
+    }
+    this.peers += p.peers
+    this.stopped += p.stopped
+  }
+
   private addStops (stops: StopLog): void {
+    this.stopsAdded = true
     const seen = new Set<string>()
     const { now, store } = this
     stops.forEachRecent(now, this.windowSeconds, (slots, at) => {
@@ -202,8 +242,16 @@ export function exportChangeset (store: SwarmStore, stops: StopLog | null, now: 
 }
 
 /** The same, in slices of {@link EXPORT_SLICE_TORRENTS} torrents with the event loop served in between. */
-export async function exportChangesetSliced (store: SwarmStore, stops: StopLog | null, now: number, windowSeconds: number): Promise<ExportResult> {
+export async function exportChangesetSliced (store: SwarmStore, stops: StopLog | null, now: number, windowSeconds: number,
+  others: Array<Promise<ExportPart>> = []): Promise<ExportResult> {
+  const e = await scanSliced(store, stops, now, windowSeconds)
+  for (const p of await Promise.all(others)) e.merge(p)
+  return e.finish()
+}
+
+/** Scans the whole store in slices; the export is then ready for {@link ChangesetExport.part} or finish. */
+export async function scanSliced (store: SwarmStore, stops: StopLog | null, now: number, windowSeconds: number): Promise<ChangesetExport> {
   const e = new ChangesetExport(store, stops, now, windowSeconds)
   while (!e.step(EXPORT_SLICE_TORRENTS)) await new Promise((resolve) => setImmediate(resolve))
-  return e.finish()
+  return e
 }

@@ -32,7 +32,7 @@ import type { Clock } from '../clock.js'
 import { MAY_LIVESYNC, type ListenSpec, type TrackerOptions } from '../config.js'
 import type { Counters } from '../counters.js'
 import { OT_ERR_BIND, OT_ERR_CONFIG, OtdError } from '../errors.js'
-import { type SyncApplier, countOutcome } from './apply.js'
+import { type RecordApplier, countOutcome } from './apply.js'
 import { AUTH_FORGED, AUTH_OK, AUTH_STALE, PacketAuth } from './packet-auth.js'
 
 export interface LiveSyncAddress { kind: 'multicast' | 'unicast', address: string, port: number, family: 'IPv4' | 'IPv6' }
@@ -44,7 +44,7 @@ export interface LiveSyncDeps {
   clock: Clock
   logger: Logger
   trackerId: number
-  applier: SyncApplier
+  applier: RecordApplier
   /** A socket failed after start-up: the tracker exits rather than run degraded. */
   onFatal: (err: Error) => void
 }

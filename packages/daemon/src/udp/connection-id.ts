@@ -23,8 +23,10 @@ export class ConnectionIds {
   /** High word of the last id made by {@link make}. */
   high = 0
 
-  constructor (readonly maxAgeSeconds = 300) {
-    randomFillSync(this.key)
+  /** `key`: with `--workers`, the one key all workers share (otherwise a random one of our own). */
+  constructor (readonly maxAgeSeconds = 300, key: Uint32Array | null = null) {
+    if (key === null) randomFillSync(this.key)
+    else this.key.set(key)
   }
 
   private mac (issued: number, family: number, ip: Uint32Array): number {

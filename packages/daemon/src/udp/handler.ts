@@ -1,7 +1,7 @@
 /**
  * BEP 15 packets as a pure function of (packet, client address) over the store; the socket layer
  * (server.ts) only receives and sends. Returns the reply length written into the caller's buffer,
- * 0 for no reply.
+ * 0 for no reply, {@link UDP_GATHER} (workers only) for a scrape the router must finish.
  *
  * Anti-amplification: before a client has proven its address with a valid connection id, the
  * only replies are the 16-byte connect reply (to a 16+ byte request) and the error for a wrong id,
@@ -24,12 +24,16 @@ import { ERROR_RATE_LIMITED, KIND_ANNOUNCE, KIND_SCRAPE, type RateLimiter } from
 import { STRIDE_V4, STRIDE_V6, selectPeers, writeCompactPeers } from '../swarm/peer-list.js'
 import { available, drawInterval } from '../swarm/reply-peers.js'
 import type { SwarmStore } from '../swarm/store.js'
+import type { ShardMap } from '../workers/shard.js'
 import type { ConnectionIds } from './connection-id.js'
 
 /** Largest reply: 20-byte head + 200 IPv4 peers (IPv6: 66 * 18 is smaller), or 8 + 75 * 12 for a scrape. */
 export const UDP_REPLY_BOUND = 20 + UDP_MAX_PEERS_V4 * 6
 
 const selected = new Int32Array(UDP_MAX_PEERS_V4)
+
+/** {@link UdpHandler.handle}'s answer for a valid scrape whose hashes span shards: the router collects the counts. */
+export const UDP_GATHER = -1
 
 export class UdpHandler {
   private readonly request = new UdpRequest()
@@ -42,7 +46,9 @@ export class UdpHandler {
     private readonly options: TrackerOptions,
     private readonly counters: Counters,
     private readonly access: AccessLists | null = null,
-    limiter: RateLimiter | null = null
+    limiter: RateLimiter | null = null,
+    /** With `--workers`: whose torrents are whose (a scrape spanning shards is gathered, see workers/router.ts). */
+    private readonly shards: ShardMap | null = null
   ) {
     this.announceLimit = limiter !== null && limiter.limits(KIND_ANNOUNCE) ? limiter : null
     this.scrapeLimit = limiter !== null && limiter.limits(KIND_SCRAPE) ? limiter : null
@@ -80,6 +86,7 @@ export class UdpHandler {
       if (8 + ERROR_RATE_LIMITED.length > length) return 0
       return writeErrorReply(out, off, r.transactionId, ERROR_RATE_LIMITED) - off
     }
+    if (this.shards !== null && !this.shards.ownsAll(msg, r.infoHashOffset, r.scrapeCount)) return UDP_GATHER
     let o = writeScrapeReplyHead(out, off, r.transactionId)
     for (let k = 0; k < r.scrapeCount; k++) {
       const h = r.infoHashOffset + k * 20

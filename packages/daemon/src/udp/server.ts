@@ -7,6 +7,7 @@ import dgram from 'node:dgram'
 import { FAMILY_INVALID, parseAddress } from '@otd/proto'
 import type { Counters } from '../counters.js'
 import { ReplySlab } from '../reply-slab.js'
+import type { ShardRouter } from '../workers/router.js'
 import { UDP_REPLY_BOUND, type UdpHandler } from './handler.js'
 
 export interface BoundAddress {
@@ -18,23 +19,60 @@ export interface BoundAddress {
 /** Receive buffer asked of the kernel (capped by net.core.rmem_max); the default holds only ~170 requests. */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
 
+/** With `--workers`: this socket's router and its index among the configured UDP listeners. */
+export interface UdpShard {
+  router: ShardRouter
+  index: number
+}
+
 export function bindUdp (host: string, port: number, ipv6Only: boolean, handler: UdpHandler, counters: Counters,
-  onFatal: (err: Error) => void): Promise<dgram.Socket> {
+  onFatal: (err: Error) => void, shard: UdpShard | null = null): Promise<dgram.Socket> {
   const v6 = host.includes(':')
-  const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && ipv6Only })
+  // Workers share the port (SO_REUSEPORT: the kernel spreads clients over their sockets by hash of
+  // the address pair); they all bind before privileges are dropped, so only this process can join.
+  const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && ipv6Only, ...(shard !== null ? { reusePort: true } : {}) })
   const slab = new ReplySlab()
   const ip = new Uint32Array(4)
 
-  socket.on('message', (msg, rinfo) => {
-    const family = parseAddress(rinfo.address, ip)
-    if (family === FAMILY_INVALID) return
-    const out = slab.reserve(UDP_REPLY_BOUND)
-    const n = handler.handle(msg, msg.length, family, ip, out, slab.off)
-    if (n === 0) return
-    socket.send(out, slab.off, n, rinfo.port, rinfo.address)
-    counters.udpBytesOut += n
-    slab.commit(slab.off + n)
-  })
+  if (shard === null) {
+    socket.on('message', (msg, rinfo) => {
+      const family = parseAddress(rinfo.address, ip)
+      if (family === FAMILY_INVALID) return
+      const out = slab.reserve(UDP_REPLY_BOUND)
+      const n = handler.handle(msg, msg.length, family, ip, out, slab.off)
+      if (n === 0) return
+      socket.send(out, slab.off, n, rinfo.port, rinfo.address)
+      counters.udpBytesOut += n
+      slab.commit(slab.off + n)
+    })
+  } else {
+    const router = shard.router
+    const answer = (msg: Buffer, length: number, address: string, port: number): void => {
+      const family = parseAddress(address, ip)
+      if (family === FAMILY_INVALID) return
+      const out = slab.reserve(UDP_REPLY_BOUND)
+      const n = handler.handle(msg, length, family, ip, out, slab.off)
+      if (n <= 0) {
+        if (n < 0) router.gatherUdp(socket, msg, length, address, port)
+        return
+      }
+      if (closed) return
+      socket.send(out, slab.off, n, port, address)
+      counters.udpBytesOut += n
+      slab.commit(slab.off + n)
+    }
+    let closed = false
+    socket.once('close', () => { closed = true })
+    router.udp[shard.index] = answer
+    const mesh = router.mesh
+    socket.on('message', (msg, rinfo) => {
+      // Awake anyway: what other workers hand us is read at the end of this turn, unwoken (mesh.ts).
+      mesh.busy()
+      const owner = router.udpOwner(msg, msg.length)
+      if (owner >= 0) router.forwardUdp(owner, shard.index, msg, rinfo.address, rinfo.port)
+      else answer(msg, msg.length, rinfo.address, rinfo.port)
+    })
+  }
 
   return new Promise((resolve, reject) => {
     const onStartError = (err: Error): void => { socket.close(); reject(err) }
