@@ -300,6 +300,50 @@ describe('--workers 2: access lists', () => {
   })
 })
 
+describe('--workers 2: rate limits', () => {
+  let f: WorkersFixture
+  before(async () => { f = await start({ announceRatePerSecond: 0.01, announceBurst: 3 }) })
+
+  test('a connection\'s announces to both shards are charged once each: the burst passes, the rest are refused in order', async () => {
+    const hs = hashesOfBothShards(3, 87000).all
+    const conn = await RawConnection.connect(f.http4)
+    try {
+      await conn.write(hs.map((h, i) => `GET ${announceTarget({ infoHash: h, port: 41000 + i, left: 1000 })} HTTP/1.1\r\nHost: t\r\n\r\n`).join(''))
+      const bodies: string[] = []
+      for (let i = 0; i < hs.length; i++) bodies.push((await conn.readResponse()).body.toString('latin1'))
+      assert.deepEqual(bodies.map((b) => b.includes('rate limited')), [false, false, false, true, true, true], bodies.join('\n'))
+    } finally {
+      conn.destroy()
+    }
+  })
+
+})
+
+describe('--workers 2: half-closed connections', () => {
+  let f: WorkersFixture
+  before(async () => { f = await start() })
+
+  test('a client that half-closes right after its request still gets the reply another worker produces', async () => {
+    const hs = hashesOfBothShards(1, 88000).all
+    // 12 connections from fresh source ports: both workers accept some, so some replies come
+    // from the other worker while the client's FIN is already in.
+    for (let k = 0; k < 12; k++) {
+      const conn = await RawConnection.connect(f.http4)
+      try {
+        const h = hs[k % 2]!
+        conn.socket.end(`GET ${announceTarget({ infoHash: h, port: 42000 + k, left: 0 })} HTTP/1.1\r\nHost: t\r\n\r\n`)
+        const res = await conn.readResponse()
+        assert.ok(res.body.includes('8:completei'), res.body.toString('latin1'))
+        await conn.waitClosed()
+      } finally {
+        conn.destroy()
+      }
+    }
+    const w = (await statsJson(f.http4)).workers as WorkerFigures[]
+    assert.ok(w.some((x) => x.httpForwarded > 0), `some announces were handed over: ${JSON.stringify(w)}`)
+  })
+})
+
 describe('--workers 2: access-list FIFOs', () => {
   test('a line written to the add FIFO (read by worker 0) allows the hash in both workers; the delete FIFO removes it from both', async () => {
     const d = dir()
