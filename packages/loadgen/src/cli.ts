@@ -58,7 +58,7 @@ export interface Options {
   rate: number
   /** repro-10k: send ip= like testsuite.sh. */
   sendIp: boolean
-  /** compare: BASE.json NEW.json. */
+  /** compare: BASE.json [BASE2.json …] NEW.json; merge: the reports to pool. */
   files: string[]
   maxRegression: number
   /** compare: only figures whose names start with one of these. */
@@ -92,7 +92,8 @@ Commands:
               does the target sustain 10,000 requests/s for 30 s?
   suite       the standard set: preload, UDP announce and scrape, HTTP keep-alive and new
               connection; with --gate, fail below the CI floors
-  compare     otbench compare BASE.json NEW.json [--max-regression 10%]
+  compare     otbench compare BASE.json NEW.json [--max-regression 10%]; with several bases
+              (BASE.json BASE2.json ... NEW.json), one table with NEW's ratio to each
   merge       otbench merge A.json B.json ... --out M.json: pool the runs of several reports
   hashes      print the pool's info_hashes in hex (a whitelist for opentracker's -w)
 
@@ -140,7 +141,7 @@ repro-10k:
 Output:
   --json                print the JSON report (environment, configuration, results) on stdout
   --out FILE            write the JSON report to FILE and a chart beside it (FILE.svg)
-  --chart FILE          where to write the chart instead
+  --chart FILE          where to write the chart instead (compare: with one base only)
 
 compare:
   --max-regression PCT  exit 1 when a figure is worse by more than this (default 10%)
@@ -159,6 +160,7 @@ Examples:
   otbench repro-10k --target http://127.0.0.1:6969/announce
   otbench suite --spawn 'otd -i 127.0.0.1 -p 0 -P 0' --out bench/results/today.json
   otbench compare base.json new.json --max-regression 10%
+  otbench compare opentracker.json bittorrent-tracker.json otd.json --max-regression 100%
 `
 
 const FLAGS = {
@@ -261,7 +263,8 @@ type Values = ReturnType<typeof parseNodeArgs<{ args: string[], options: typeof 
 
 function build (command: CommandName, v: Values, positionals: string[]): Options {
   if (command === 'compare') {
-    if (positionals.length !== 2) throw new UsageError('compare: expected BASE.json NEW.json')
+    if (positionals.length < 2) throw new UsageError('compare: expected BASE.json NEW.json (or BASE.json BASE2.json ... NEW.json)')
+    if (positionals.length > 2 && v.chart !== undefined) throw new UsageError('compare: --chart takes one base; with several, each chart is written beside NEW')
   } else if (command === 'merge') {
     if (positionals.length < 1) throw new UsageError('merge: expected one or more report files')
   } else if (positionals.length > 0) {

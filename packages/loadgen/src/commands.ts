@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
 import type { Options } from './cli.js'
-import { compareReports, formatComparison } from './compare.js'
+import { compareReports, formatComparison, formatComparisons } from './compare.js'
 import { comparisonChartSvg, reportChartSvg } from './chart.js'
 import { AutocannonFlood } from './http-autocannon.js'
 import { HttpFlood } from './http-flood.js'
@@ -302,6 +302,7 @@ function readReport (file: string): Report {
 }
 
 export async function cmdCompare (o: Options): Promise<Outcome> {
+  if (o.files.length > 2) return compareSeveral(o)
   const [baseFile, currentFile] = o.files as [string, string]
   const base = readReport(baseFile)
   const current = readReport(currentFile)
@@ -313,6 +314,30 @@ export async function cmdCompare (o: Options): Promise<Outcome> {
   const code = c.regressions.length > 0 ? EXIT_FAILED : EXIT_OK
   if (o.json) return { stdout: JSON.stringify({ base: baseFile, current: currentFile, ...c, chart }, null, 2) + '\n', code }
   return { stdout: formatComparison(c, baseLabel, currentLabel) + `wrote ${chart}\n`, code }
+}
+
+/**
+ * `otbench compare BASE.json BASE2.json … NEW.json`: NEW against each base (a side-by-side run's
+ * trackers), one table with a ratio column per base and one chart per base beside NEW.
+ */
+function compareSeveral (o: Options): Outcome {
+  const currentFile = o.files[o.files.length - 1]!
+  const baseFiles = o.files.slice(0, -1)
+  const current = readReport(currentFile)
+  const currentLabel = basename(currentFile, '.json')
+  const baseLabels = baseFiles.map((f) => basename(f, '.json'))
+  const cs = baseFiles.map((f) => compareReports(readReport(f), current, o.maxRegression, o.only))
+  const charts = cs.map((c, i) => {
+    const chart = join(dirname(currentFile), `${currentLabel}.vs.${baseLabels[i]!}.svg`)
+    writeFileSync(chart, comparisonChartSvg(c, baseLabels[i]!, currentLabel))
+    return chart
+  })
+  const code = cs.some((c) => c.regressions.length > 0) ? EXIT_FAILED : EXIT_OK
+  if (o.json) {
+    const comparisons = cs.map((c, i) => ({ base: baseFiles[i]!, ...c, chart: charts[i]! }))
+    return { stdout: JSON.stringify({ current: currentFile, comparisons }, null, 2) + '\n', code }
+  }
+  return { stdout: formatComparisons(cs, baseLabels, currentLabel) + charts.map((f) => `wrote ${f}\n`).join(''), code }
 }
 
 /**

@@ -92,6 +92,8 @@ test('compare takes two files and a maximum regression', () => {
   assert.deepEqual(o.only, ['udp.', 'http.'])
   assert.equal(run(['compare', 'a.json', 'b.json']).maxRegression, 0.1)
   assert.match(error(['compare', 'a.json']), /BASE\.json NEW\.json/)
+  assert.deepEqual(run(['compare', 'ot.json', 'btt.json', 'otd.json']).files, ['ot.json', 'btt.json', 'otd.json'])
+  assert.match(error(['compare', 'ot.json', 'btt.json', 'otd.json', '--chart', 'c.svg']), /--chart takes one base/)
 })
 
 test('bad input is a usage error naming the flag', () => {

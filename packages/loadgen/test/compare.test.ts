@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { comparisonChartSvg } from '../src/chart.js'
-import { compareFigures, formatComparison, worseBy } from '../src/compare.js'
+import { compareFigures, formatComparison, formatComparisons, worseBy } from '../src/compare.js'
 import type { Figure } from '../src/report.js'
 
 const fig = (name: string, value: number, better: 'higher' | 'lower', info = false): Figure =>
@@ -59,4 +59,24 @@ test('the comparison table names regressions and the chart marks them red', () =
   assert.match(svg, /#d62728/)
   assert.match(svg, /base &lt;1&gt;/)
   assert.match(svg, /<\/svg>\n$/)
+})
+
+test('against several bases, one table has a column and a ratio per base, and a figure a base lacks shows -', () => {
+  const otd = [fig('udp.rps', 50, 'higher'), fig('rss', 60, 'lower'), fig('http.keepalive.rps', 40, 'higher'), fig('p99', 2, 'lower', true)]
+  const ot = [fig('udp.rps', 100, 'higher'), fig('rss', 30, 'lower'), fig('p99', 1, 'lower', true)]
+  const btt = [fig('udp.rps', 10, 'higher'), fig('rss', 300, 'lower'), fig('http.keepalive.rps', 8, 'higher'), fig('p99', 9, 'lower', true)]
+  const cs = [compareFigures(ot, otd, 0.1), compareFigures(btt, otd, 0.1)]
+  const lines = formatComparisons(cs, ['opentracker', 'bittorrent-tracker'], 'otd').split('\n')
+  assert.match(lines[0]!, /^figure\s+unit\s+opentracker\s+bittorrent-tracker\s+otd\s+otd\/opentracker\s+otd\/bittorrent-tracker$/)
+  const row = (name: string): string[] => lines.find((l) => l.startsWith(name + ' '))!.trim().split(/\s{2,}/)
+  assert.deepEqual(row('udp.rps'), ['udp.rps', 'x', '100', '10', '50', '0.500', '5.000', 'REGRESSED vs opentracker (50.0% worse); better than bittorrent-tracker (400.0%)'])
+  assert.deepEqual(row('rss'), ['rss', 'x', '30', '300', '60', '2.000', '0.200', 'REGRESSED vs opentracker (100.0% worse); better than bittorrent-tracker (80.0%)'])
+  assert.deepEqual(row('http.keepalive.rps'), ['http.keepalive.rps', 'x', '-', '8', '40', '-', '5.000', 'better than bittorrent-tracker (400.0%)'])
+  assert.deepEqual(row('p99'), ['p99', 'x', '1', '9', '2', '2.000', '0.222', 'info'])
+  const zero = formatComparisons([compareFigures(ot, otd, 0.1), compareFigures([fig('udp.rps', 0, 'higher')], otd, 0.1)], ['opentracker', 'bittorrent-tracker'], 'otd')
+  assert.match(zero, /udp\.rps .* 0\.500 +- +REGRESSED vs opentracker \(50\.0% worse\); better than bittorrent-tracker \(base 0\)/)
+  assert.ok(lines.includes('not in opentracker: http.keepalive.rps'))
+  assert.ok(lines.includes('against opentracker: 2 figure(s) regressed by more than 10%: udp.rps, rss'))
+  assert.ok(lines.includes('against bittorrent-tracker: no figure regressed by more than 10%'))
+  assert.equal(formatComparisons([cs[0]!], ['opentracker'], 'otd'), formatComparison(cs[0]!, 'opentracker', 'otd'))
 })
