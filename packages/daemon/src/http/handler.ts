@@ -75,6 +75,8 @@ export class HttpHandler {
   private readonly ipText = new Uint32Array(4)
   /** The address an announce is recorded under (the client's, or its trusted proxy's X-Forwarded-For). */
   private readonly peerIp = new Uint32Array(4)
+  /** Whether the last {@link announcerAddress} came from a trusted X-Forwarded-For. */
+  private proxied = false
   private readonly externalIp4 = Buffer.alloc(4)
   private readonly externalIp16 = Buffer.alloc(16)
   private readonly announceLimit: RateLimiter | null
@@ -151,7 +153,7 @@ export class HttpHandler {
         // Full scrapes are rate limited by the effective address; permissions stay the client's own.
         let limitFamily = family
         let limitIp = ip
-        if (this.fullScrapeLimited && head.forwardedStart >= 0) { limitFamily = this.announcerAddress(buf, family, ip, false); limitIp = this.peerIp }
+        if (this.fullScrapeLimited && head.forwardedStart >= 0) { limitFamily = this.announcerAddress(buf, family, ip); limitIp = this.peerIp }
         const r = this.ops.handle(route, buf, head, family, ip, limitFamily, limitIp)
         if (typeof r === 'number') { this.fixed(r === 403 ? REPLY_403 : r === 400 ? REPLY_400 : REPLY_404, r); return }
         if (typeof r === 'function') { this.deferred = r; this.close = true; return }
@@ -167,11 +169,13 @@ export class HttpHandler {
   /**
    * The address to record for an announce: the client's own, or the first address of
    * X-Forwarded-For when the client is a trusted proxy (reference §3.10: MAY_PROXY; a value that
-   * does not parse falls back to the proxy's address). Returns the family; the words are in peerIp.
+   * does not parse falls back to the proxy's address). Returns the family; the words are in peerIp,
+   * and {@link proxied} says which it was.
    */
-  private announcerAddress (buf: Buffer, family: number, ip: Uint32Array, count = true): number {
+  private announcerAddress (buf: Buffer, family: number, ip: Uint32Array): number {
     const head = this.head
     const out = this.peerIp
+    this.proxied = false
     if (head.forwardedStart >= 0 && this.blessings !== null && this.blessings.size > 0 && this.blessings.may(family, ip, MAY_PROXY)) {
       // The first element of the list; `[v6]:port` and `v4:port` lose their port.
       let b = head.forwardedStart
@@ -186,7 +190,7 @@ export class HttpHandler {
         e = buf.indexOf(58, b)
       }
       const f = parseAddress(buf.toString('latin1', b, e), out)
-      if (f !== FAMILY_INVALID) { if (count) this.counters.httpForwarded++; return f }
+      if (f !== FAMILY_INVALID) { this.proxied = true; return f }
     }
     out[0] = ip[0]!; out[1] = ip[1]!; out[2] = ip[2]!; out[3] = ip[3]!
     return family
@@ -252,6 +256,8 @@ export class HttpHandler {
     }
     const interval = drawInterval(o.announceIntervalSeconds, o.announceIntervalJitterSeconds)
     if (family === 0) family = this.announcerAddress(buf, clientFamily, clientIp)
+    // Counted here, once, by the worker that answers (not when refused or handed over).
+    if (this.proxied) this.counters.httpForwarded++
     const ip = this.peerIp
 
     if (q.event === EVENT_STOPPED) {

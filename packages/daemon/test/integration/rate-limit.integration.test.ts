@@ -211,6 +211,9 @@ describe('HTTP', () => {
       } finally {
         direct.destroy()
       }
+      // The X-Forwarded-For counter counts the 5 proxied announces answered, once each: not the
+      // 2 refused, not the untrusted client's.
+      assert.equal(sample(await metrics(f), 'otd_forwarded_requests_total'), 5)
     } finally {
       proxy.destroy()
     }
