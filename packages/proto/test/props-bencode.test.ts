@@ -13,6 +13,7 @@ import {
 import type { ChangesetEntry } from '../src/index.js'
 import { assertFast, bytes, bytesFrom, fixedBytes, mutated, params, propertySuite, rangeIn } from './fc-harness.js'
 import type { Cases } from './fc-harness.js'
+import { decodedRecords, expectedRecords } from './changeset-maps.js'
 
 // ---------------------------------------------------------------------------------------------
 // Bencode values in decodeBencode's shapes.
@@ -201,21 +202,9 @@ export const cases: Cases = {
       const r = decodeChangeset(b)
       assert.ok(r.ok, r.ok ? '' : r.error)
       assert.equal(r.end, b.length)
-      const want = new Map<string, string>()
-      for (const e of entries) {
-        if (e.records.length === 0) continue
-        const k = `${e.family}:${Buffer.from(e.infoHash).toString('hex')}`
-        want.set(k, (want.get(k) ?? '') + Buffer.from(e.records).toString('hex'))
-      }
-      const got = new Map<string, string>()
-      const order: string[] = []
-      for (const t of r.torrents) {
-        const size = t.family === 4 ? 8 : 20
-        const k = `${t.family}:${b.toString('hex', t.hashOffset, t.hashOffset + 20)}`
-        got.set(k, b.toString('hex', t.recordsOffset, t.recordsOffset + t.count * size))
-        order.push(k)
-      }
-      assert.deepEqual(got, want)
+      const got = decodedRecords(b, r.torrents)
+      const order = [...got.keys()]
+      assert.deepEqual(got, expectedRecords(entries))
       assert.deepEqual(order, [...order].sort(), 'sync before sync6, hashes ascending in each')
       assert.equal(r.peers, entries.reduce((n, e) => n + e.records.length / (e.family === 4 ? 8 : 20), 0))
       const bv = decodeBencode(b)
