@@ -26,7 +26,7 @@ import {
   fullScrapeHead, fullScrapeTail, writeFullScrapeRecord
 } from '@otd/proto'
 import type { Counters } from '../counters.js'
-import { SwarmStore } from '../swarm/store.js'
+import type { SwarmStore } from '../swarm/store.js'
 
 export interface FullScrapeRequest {
   /** A SCRAPE_FORMAT_* of proto. */
@@ -42,8 +42,8 @@ export interface FullScrapeRequest {
 const BUFFER_BYTES = 64 * 1024
 /** Records between two yields to the event loop. */
 const RECORDS_PER_TURN = 2048
-/** Keys snapshotted per turn. */
-const KEYS_PER_TURN = 50_000
+/** Torrent ids snapshotted per turn. */
+const IDS_PER_TURN = 50_000
 
 function contentType (r: FullScrapeRequest): string {
   if (r.json) return 'application/json'
@@ -65,7 +65,7 @@ async function snapshotIds (store: SwarmStore): Promise<number[][]> {
   let n = 0
   for (let id = store.next(0); id >= 0; id = store.next(id + 1)) {
     buckets[store.keyByte(id, 0)]!.push(id)
-    if (++n % KEYS_PER_TURN === 0) await yieldToLoop()
+    if (++n % IDS_PER_TURN === 0) await yieldToLoop()
   }
   return buckets
 }
@@ -187,11 +187,10 @@ function jsonRecord (r: FullScrapeRequest, rec: Buffer, p: number, first: boolea
 }
 
 /**
- * The uncompressed body for sorted scrape `records` (or a store's, {@link scrapeRecords}), as a
+ * The uncompressed body for sorted scrape `records` (a store's: {@link scrapeRecords}), as a
  * sequence of buffers of at most 64 KiB.
  */
-export async function * fullScrapeBody (source: AsyncIterable<Buffer> | SwarmStore, r: FullScrapeRequest): AsyncGenerator<Buffer> {
-  const records = source instanceof SwarmStore ? scrapeRecords(source) : source
+export async function * fullScrapeBody (records: AsyncIterable<Buffer>, r: FullScrapeRequest): AsyncGenerator<Buffer> {
   const isStateDump = r.format === SCRAPE_FORMAT_STATEDUMP
   if (r.json) yield Buffer.from(isStateDump ? '{"torrents":[' : '{"files":{')
   else {
@@ -263,7 +262,7 @@ function compressor (encoding: number): Transform | null {
  * Writes the whole response (head and body) to `socket` and ends it. Resolves when done; rejects
  * when the client went away or the socket failed (the socket is destroyed then).
  */
-export async function streamFullScrape (socket: net.Socket, records: AsyncIterable<Buffer> | SwarmStore, r: FullScrapeRequest, counters: Counters): Promise<void> {
+export async function streamFullScrape (socket: net.Socket, records: AsyncIterable<Buffer>, r: FullScrapeRequest, counters: Counters): Promise<void> {
   counters.fullScrapes++
   const head = fullScrapeResponseHead(r)
   socket.write(head)

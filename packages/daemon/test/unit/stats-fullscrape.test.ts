@@ -10,7 +10,7 @@ import { AccessLists } from '../../src/access/access-lists.js'
 import { ManualClock } from '../../src/clock.js'
 import { Counters } from '../../src/counters.js'
 import { KIND_FULLSCRAPE, RateLimiter, perSecond } from '../../src/limits/rate-limit.js'
-import { fullScrapeBody, fullScrapeResponseHead } from '../../src/fullscrape/stream.js'
+import { fullScrapeBody, fullScrapeResponseHead, scrapeRecords } from '../../src/fullscrape/stream.js'
 import type { FullScrapeRequest } from '../../src/fullscrape/stream.js'
 import { StatsContext } from '../../src/stats/context.js'
 import { STATS_MODES, answerStats, parseStatsQuery, topTorrents } from '../../src/stats/stats.js'
@@ -135,7 +135,7 @@ test('full scrape limit: one per interval per address, Retry-After counts down, 
 
 async function body (store: SwarmStore, format: number, json = false): Promise<Buffer> {
   const parts: Buffer[] = []
-  for await (const b of fullScrapeBody(store, { format, json, encoding: ENCODING_IDENTITY, http11: true })) {
+  for await (const b of fullScrapeBody(scrapeRecords(store), { format, json, encoding: ENCODING_IDENTITY, http11: true })) {
     assert.ok(b.length <= 64 * 1024)
     parts.push(Buffer.from(b))
   }
@@ -172,7 +172,7 @@ test('fullScrapeBody: torrents removed while the scrape runs are skipped, never 
   for (let i = 0; i < n; i++) announceKey(store, key(i), 4, ip4(1), 1, false, false)
   const parts: Buffer[] = []
   let removed = 0
-  for await (const b of fullScrapeBody(store, { format: SCRAPE_FORMAT_TXT, json: false, encoding: ENCODING_IDENTITY, http11: true })) {
+  for await (const b of fullScrapeBody(scrapeRecords(store), { format: SCRAPE_FORMAT_TXT, json: false, encoding: ENCODING_IDENTITY, http11: true })) {
     parts.push(Buffer.from(b))
     if (removed === 0) {
       for (let i = 0; i < n; i += 2) { store.dropTorrent(idOf(store, key(i))); removed++ }
