@@ -32,7 +32,10 @@ if (args.printConfig) {
   process.exit(0)
 }
 
-const logger = pino({ level: settings.logLevel, base: { name: 'otd' } })
+// Synchronous writes, as the workers and otsync: pino's default (asynchronous) destination flushes
+// at exit with a loop that retries every error, so once the reader of our stdout was gone (EPIPE)
+// a SIGTERM hung the process forever instead of exiting. Log lines are rare: a write each is cheap.
+const logger = pino({ level: settings.logLevel, base: { name: 'otd' } }, pino.destination({ dest: 1, sync: true }))
 
 function fail (err: unknown): never {
   const code = err instanceof OtdError && err.code === OT_ERR_BIND ? 111 : 1

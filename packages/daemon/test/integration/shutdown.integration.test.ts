@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { spawn } from 'node:child_process'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
@@ -11,6 +12,7 @@ import { after, before, describe, test } from 'node:test'
 import { RawConnection } from '../helpers/http-raw.js'
 import { OtdProcess, tempDir } from '../helpers/ops-otd-bin.js'
 import { dechunk, parseBenFullScrape } from '../helpers/ops-http.js'
+import { OTD_BIN } from '../helpers/otd-child.js'
 import { parseAnnounce } from '../helpers/tracker-client.js'
 
 const dir = tempDir('otd-shutdown-')
@@ -139,5 +141,24 @@ describe('graceful shutdown', () => {
     assert.ok(ms < 1500, `exit took ${ms} ms`)
     assert.equal(code, 1)
     assert.ok(otd.logs.some((l) => l.msg === 'SIGTERM again: exiting now'))
+  })
+
+  test('SIGTERM after the reader of stdout went away (EPIPE on every log line): exit 0, no hang', async () => {
+    // `otd | head`, or a log shipper that died: the log pipe has no reader left. pino's default
+    // destination then looped forever in its exit-time flush, and the tracker never exited.
+    const child = spawn(process.execPath, [OTD_BIN, '-i', '127.0.0.1', '-p', '0', '-P', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    await new Promise<void>((resolve, reject) => {
+      let seen = ''
+      child.stdout.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes(' listening: ')) resolve() })
+      child.once('exit', () => reject(new Error(`otd exited before listening: ${seen}`)))
+    })
+    child.stdout.destroy()
+    const t0 = Date.now()
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 8000)
+    const code = await exited
+    clearTimeout(timer)
+    assert.equal(code, 0, `exit code ${code} after ${Date.now() - t0} ms (null: killed after 8 s, it hung)`)
   })
 })
