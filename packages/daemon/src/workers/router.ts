@@ -10,8 +10,9 @@
  *  - A scrape spanning shards (UDP or HTTP) is answered where it arrived: the counts of the other
  *    shards' hashes are asked of their owners ({@link FAST_SCRAPE_QUERY}) and the reply is written
  *    when all have answered.
- *  - HTTP announces: the connection stays where it was accepted; the request head goes to the
- *    owner ({@link FAST_HTTP_QUERY}), which runs the normal handler and sends back the reply bytes.
+ *  - HTTP announces: the connection stays where it was accepted; the announce, parsed and
+ *    addressed there, goes to the owner ({@link FAST_HTTP_QUERY}), which answers it from its
+ *    store and sends back the reply bytes.
  *    The connection reads nothing more until the reply is written, so pipelined replies keep their
  *    order.
  *
@@ -19,13 +20,13 @@
  *   FAST_UDP            u8 socket index | u8 address length | u16 port | address (latin1) | packet
  *   FAST_SCRAPE_QUERY   u32 request | u16 n | n x (u16 position | 20-byte info_hash)
  *   FAST_SCRAPE_ANSWER  u32 request | u16 n | n x (u16 position | u8 found | u8 0 | u32 seeders | u32 leechers | f64 downloaded)
- *   FAST_HTTP_QUERY     u32 request | u8 family | 3 x 0 | 4 x u32 address words | request head
+ *   FAST_HTTP_QUERY     u32 request | the announce as parsed where it arrived (http/handler.ts, PACKED_ANNOUNCE_BYTES)
  *   FAST_HTTP_ANSWER    u32 request | u8 close | 3 x 0 | reply bytes
  */
 import { UDP_SCRAPE_MAX_HASHES, writeScrapeReplyEntry, writeScrapeReplyHead } from '@otd/proto'
 import type dgram from 'node:dgram'
 import type { Counters } from '../counters.js'
-import type { HttpHandler } from '../http/handler.js'
+import { PACKED_ANNOUNCE_BYTES, type HttpHandler } from '../http/handler.js'
 import { ReplySlab } from '../reply-slab.js'
 import type { SwarmStore } from '../swarm/store.js'
 import type { Mesh } from './mesh.js'
@@ -63,7 +64,7 @@ export type HttpDone = (reply: Buffer, close: boolean) => void
 const MAX_PACKET_BYTES = 2048
 const SCRAPE_QUERY_ENTRY = 22
 const SCRAPE_ANSWER_ENTRY = 20
-const HTTP_QUERY_HEAD = 24
+const HTTP_QUERY_HEAD = 4
 const HTTP_ANSWER_HEAD = 8
 
 export class ShardRouter {
@@ -79,7 +80,8 @@ export class ShardRouter {
   private readonly queryCounts: Uint16Array
   private readonly scratch: Buffer
   private readonly packet = Buffer.alloc(MAX_PACKET_BYTES)
-  private readonly ip = new Uint32Array(4)
+  /** The head of an HTTP answer (u32 request, u8 close, 3 x 0). */
+  private readonly answerHead = Buffer.alloc(HTTP_ANSWER_HEAD)
   private readonly httpSlab = new ReplySlab()
 
   constructor (
@@ -267,40 +269,31 @@ export class ShardRouter {
 
   // ---- HTTP ----
 
-  /** Sends the request head `buf[start, end)` from (`family`, `ip`) to worker `owner`; `done` gets its reply. */
-  forwardHttp (owner: number, buf: Buffer, start: number, end: number, family: number, ip: Uint32Array, done: HttpDone): void {
+  /** Sends a parsed announce (handler.ts, PACKED_ANNOUNCE_BYTES) to worker `owner`; `done` gets its reply. */
+  forwardHttp (owner: number, packed: Buffer, done: HttpDone): void {
     const id = this.nextRequest++
     this.httpJobs.set(id, done)
     const h = this.scratch
     h.writeUInt32LE(id, 0)
-    h[4] = family; h[5] = 0; h[6] = 0; h[7] = 0
-    for (let k = 0; k < 4; k++) h.writeUInt32LE(ip[k]!, 8 + k * 4)
     this.counters.shardHttpForwarded++
-    this.sendWith(owner, FAST_HTTP_QUERY, h, HTTP_QUERY_HEAD, buf, start, end)
+    this.sendWith(owner, FAST_HTTP_QUERY, h, HTTP_QUERY_HEAD, packed, 0, PACKED_ANNOUNCE_BYTES)
   }
 
   private answerHttp (from: number, buf: Buffer, start: number, end: number): void {
+    const h = this.answerHead
+    h.writeUInt32LE(buf.readUInt32LE(start), 0)
     const handler = this.http
-    if (handler === null) return
-    const id = buf.readUInt32LE(start)
-    const family = buf[start + 4]!
-    for (let k = 0; k < 4; k++) this.ip[k] = buf.readUInt32LE(start + 8 + k * 4)
+    if (handler === null || end - start !== HTTP_QUERY_HEAD + PACKED_ANNOUNCE_BYTES) {
+      // Not from this build of otd: an empty answer, which the connection turns into a 500.
+      h[4] = 1
+      this.sendWith(from, FAST_HTTP_ANSWER, h, HTTP_ANSWER_HEAD, EMPTY, 0, 0)
+      return
+    }
     const slab = this.httpSlab
     const mark = slab.off
-    handler.forwarded = true
-    handler.handle(buf, start + HTTP_QUERY_HEAD, end, family, this.ip, slab)
-    handler.forwarded = false
-    const h = Buffer.allocUnsafe(HTTP_ANSWER_HEAD)
-    h.writeUInt32LE(id, 0)
-    h[4] = handler.close ? 1 : 0; h[5] = 0; h[6] = 0; h[7] = 0
-    if (handler.deferred !== null || handler.later !== null) {
-      // Only announces are forwarded, and they are never deferred: refuse anything else.
-      handler.deferred = null
-      handler.later = null
-      this.sendWith(from, FAST_HTTP_ANSWER, h, HTTP_ANSWER_HEAD, EMPTY, 0, 0)
-    } else {
-      this.sendWith(from, FAST_HTTP_ANSWER, h, HTTP_ANSWER_HEAD, handler.reply, handler.replyStart, handler.replyEnd)
-    }
+    handler.answerPacked(buf, start + HTTP_QUERY_HEAD, slab)
+    h[4] = handler.close ? 1 : 0
+    this.sendWith(from, FAST_HTTP_ANSWER, h, HTTP_ANSWER_HEAD, handler.reply, handler.replyStart, handler.replyEnd)
     slab.off = mark // the reply was copied out
   }
 

@@ -15,10 +15,11 @@ import { SYNC_FLAG_SEEDING, decodeChangeset, encodeChangeset, writeChangesetReco
 import { MAY_ALL, MAY_SYNC } from '../../src/config.js'
 import { createTracker } from '../../src/index.js'
 import { exchangeFrom } from '../helpers/http-from.js'
-import { RawConnection, exchange, pctAll, type Endpoint } from '../helpers/http-raw.js'
+import { RawConnection, exchange, header, pctAll, type Endpoint } from '../helpers/http-raw.js'
+import { asDict, decodeStrict, type BDict, type BValue } from '../helpers/bencode-strict.js'
 import { assertSortedUnique, parseBenFullScrape, request } from '../helpers/ops-http.js'
 import { cleanup, startOtd, tempDir, writeWorldFile } from '../helpers/otd-child.js'
-import { announce, announceTarget, parseAnnounce, parseScrape, pool, scrape, scrapeTarget, testHash } from '../helpers/tracker-client.js'
+import { announce, announceTarget, parseAnnounce, parseScrape, pool, rawAnnounce, scrape, scrapeTarget, testHash } from '../helpers/tracker-client.js'
 import { UdpClient } from '../helpers/udp-raw.js'
 import { workersPool, type WorkersFixture } from '../helpers/workers.js'
 
@@ -156,6 +157,54 @@ describe('--workers 2: one tracker on shared ports', () => {
         conn.destroy()
       }
     }
+  })
+
+  test('an announce handed to its owner keeps every parameter: compact=0, no_peer_id, numwant, stopped, HTTP/1.0 keep-alive', async () => {
+    // Eight connections (the kernel spreads them over both workers) each announce to a torrent of
+    // either shard, so every parameter crosses from one worker to the other on some of them.
+    const hs = hashesOfBothShards(2, 84000).all
+    const peerId = (n: number): Buffer => Buffer.from(`-OT0001-${String(n).padStart(12, '0')}`, 'latin1')
+    // compact=0 from the start: a torrent keeps peer ids only once someone asked for them.
+    for (const h of hs) {
+      for (let p = 1; p <= 3; p++) {
+        const res = await rawAnnounce(f.http4, { infoHash: h, port: 51000 + p, peerId: peerId(p), left: p === 1 ? 0 : 1000, extra: [['compact', 0]] })
+        assert.equal(res.status, 200)
+      }
+    }
+    for (let c = 0; c < 8; c++) {
+      const conn = await RawConnection.connect(f.http4)
+      try {
+        for (const [i, h] of hs.entries()) {
+          const get = async (p: Parameters<typeof announceTarget>[0]): Promise<BDict> => {
+            await conn.write(`GET ${announceTarget(p)} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`)
+            const res = await conn.readResponse()
+            assert.equal(res.status, 200)
+            assert.equal(header(res, 'connection')?.toLowerCase(), 'keep-alive', `connection ${c}, hash ${i}: HTTP/1.0 keep-alive kept`)
+            const d = asDict(decodeStrict(res.body), 'announce')
+            assert.ok(!d.has('failure reason'), res.body.toString('latin1'))
+            return d
+          }
+          const me = 52000 + c * 10 + i
+          const dict = await get({ infoHash: h, port: me, peerId: peerId(9), left: 1000, extra: [['compact', 0]] })
+          const peers = dict.get('peers') as BValue[]
+          assert.equal(peers.length, 3, `connection ${c}, hash ${i}: the three seeded peers, not itself`)
+          const ids = peers.map((x) => ((x as BDict).get('peer id') as Buffer).toString('latin1')).sort()
+          assert.deepEqual(ids, [1, 2, 3].map((n) => peerId(n).toString('latin1')))
+          const bare = await get({ infoHash: h, port: me, left: 1000, extra: [['compact', 0], ['no_peer_id', 1]] })
+          assert.ok((bare.get('peers') as BValue[]).every((x) => !(x as BDict).has('peer id')), 'no_peer_id honoured')
+          const one = await get({ infoHash: h, port: me, left: 1000, numwant: 1 })
+          assert.equal((one.get('peers') as Buffer).length, 6, 'numwant=1: one compact peer')
+          assert.equal(one.get('complete'), 1)
+          assert.equal(one.get('incomplete'), 3, 'the two seeded leechers and this one')
+          const gone = await get({ infoHash: h, port: me, left: 1000, event: 'stopped' })
+          assert.equal(gone.get('incomplete'), 2, 'stopped removed this peer')
+        }
+      } finally {
+        conn.destroy()
+      }
+    }
+    const w = await workerFigures(f.http4)
+    assert.ok(w.every((x) => x.httpForwarded > 0), `both workers handed announces over: ${JSON.stringify(w)}`)
   })
 
   test('/stats and /metrics count both shards, whichever worker answers', async () => {
