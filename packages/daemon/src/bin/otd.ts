@@ -37,12 +37,30 @@ if (args.printConfig) {
 // a SIGTERM hung the process forever instead of exiting. Log lines are rare: a write each is cheap.
 const logger = pino({ level: settings.logLevel, base: { name: 'otd' } }, pino.destination({ dest: 1, sync: true }))
 
-function fail (err: unknown): never {
+/** How long an exit may wait for the event loop to drain before it is forced (see {@link exitWhenDrained}). */
+const EXIT_GRACE_MS = 2000
+
+/**
+ * Ends the process with `code` when the event loop has drained, rather than with process.exit.
+ * Why: in Node 24 process.exit can deadlock (nodejs/node#54918): it joins V8's background threads
+ * without tearing the isolate down, and a background compile job that is waiting for a main-thread
+ * GC then waits forever. Seen in CI as otd hanging after "refusing to run as root" (gdb: the main
+ * thread in NodePlatform::Shutdown, a V8 worker in CollectionBarrier::AwaitCollectionBackground).
+ * A natural exit tears the isolate down first, which releases such a job. Anything still open
+ * after EXIT_GRACE_MS (there should be nothing) falls back to process.exit.
+ */
+function exitWhenDrained (code: number): void {
+  process.exitCode = code
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref()
+}
+
+/** A start-up failure: logged, on stderr, and the exit code (the caller returns and closes what it opened). */
+function failed (err: unknown): void {
   const code = err instanceof OtdError && err.code === OT_ERR_BIND ? 111 : 1
   const message = err instanceof Error ? err.message : String(err)
   logger.fatal({ code: err instanceof OtdError ? err.code : undefined }, message)
   process.stderr.write(`otd: ${message}\n`)
-  process.exit(code)
+  exitWhenDrained(code)
 }
 
 for (const note of settings.notes) logger.warn(note)
@@ -70,35 +88,40 @@ process.on('SIGHUP', () => {
 })
 
 let tracker: TrackerProcess
-try {
-  tracker = settings.workers > 1
-    ? createWorkerPool(settings.tracker, { workers: settings.workers, logLevel: settings.logLevel, logger })
-    : createTracker({ ...settings.tracker, logger })
-} catch (err) {
-  fail(err)
-}
-
-try {
-  const bound = await tracker.bind()
-  const drop = dropPrivileges(settings.rootdir, settings.user)
-  if (drop.note !== undefined) logger.warn(drop.note)
-  if (drop.user !== null) logger.info({ uid: drop.uid, gid: drop.gid }, `running as ${drop.user}`)
-  if (drop.chdir !== null) logger.info(`working directory ${drop.chdir} (no chroot: see docs/systemd for confinement)`)
-  await tracker.start()
-  for (const f of settings.loadStateDumps) {
-    try {
-      await tracker.loadStateDump(f)
-    } catch (err) {
-      logger.error(`cannot load statedump ${f}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
-    }
+/** Binds, drops privileges, loads; false (after closing what was opened) when start-up failed. */
+async function startUp (): Promise<boolean> {
+  try {
+    tracker = settings.workers > 1
+      ? createWorkerPool(settings.tracker, { workers: settings.workers, logLevel: settings.logLevel, logger })
+      : createTracker({ ...settings.tracker, logger })
+  } catch (err) {
+    failed(err)
+    return false
   }
-  const list = (xs: typeof bound.http): string => xs.map((a) => hostPort(a.address, a.port)).join(' ')
-  logger.info({ http: bound.http, udp: bound.udp, version: VERSION, pid: process.pid, workers: settings.workers },
-    `otd ${VERSION} listening: http ${list(bound.http) || '-'}, udp ${list(bound.udp) || '-'}` +
-    (settings.workers > 1 ? `, ${settings.workers} workers` : ''))
-} catch (err) {
-  await tracker.close().catch(() => {})
-  fail(err)
+  try {
+    const bound = await tracker.bind()
+    const drop = dropPrivileges(settings.rootdir, settings.user)
+    if (drop.note !== undefined) logger.warn(drop.note)
+    if (drop.user !== null) logger.info({ uid: drop.uid, gid: drop.gid }, `running as ${drop.user}`)
+    if (drop.chdir !== null) logger.info(`working directory ${drop.chdir} (no chroot: see docs/systemd for confinement)`)
+    await tracker.start()
+    for (const f of settings.loadStateDumps) {
+      try {
+        await tracker.loadStateDump(f)
+      } catch (err) {
+        logger.error(`cannot load statedump ${f}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+      }
+    }
+    const list = (xs: typeof bound.http): string => xs.map((a) => hostPort(a.address, a.port)).join(' ')
+    logger.info({ http: bound.http, udp: bound.udp, version: VERSION, pid: process.pid, workers: settings.workers },
+      `otd ${VERSION} listening: http ${list(bound.http) || '-'}, udp ${list(bound.udp) || '-'}` +
+      (settings.workers > 1 ? `, ${settings.workers} workers` : ''))
+  } catch (err) {
+    await tracker.close().catch(() => {})
+    failed(err)
+    return false
+  }
+  return true
 }
 
 let stopping = false
@@ -115,15 +138,17 @@ const stop = (signal: string): void => {
   say('info', `${signal}: finishing replies in flight and shutting down`)
   tracker.shutdown(4000).then(() => {
     say('info', 'stopped')
-    process.exit(0)
+    exitWhenDrained(0)
   }, (err: unknown) => {
     say('error', 'shutdown failed', { err })
-    process.exit(1)
+    exitWhenDrained(1)
   })
 }
-// A reader of our stdout that went away must not turn every later log line into an exception.
-process.stdout.on('error', () => {})
-process.on('SIGINT', () => stop('SIGINT'))
-process.on('SIGTERM', () => stop('SIGTERM'))
-started = true
-if (hupPending) reload()
+if (await startUp()) {
+  // A reader of our stdout that went away must not turn every later log line into an exception.
+  process.stdout.on('error', () => {})
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  started = true
+  if (hupPending) reload()
+}
