@@ -40,40 +40,50 @@ function emit (report: unknown): void {
   if (o.json) process.stdout.write(JSON.stringify(report) + '\n')
 }
 
-async function finish (code: number): Promise<never> {
+/**
+ * Closes everything and ends with `code` once the event loop has drained. Not process.exit: in
+ * Node 24 it can deadlock joining V8's background threads (nodejs/node#54918; otd hit it in CI),
+ * while a natural exit tears the isolate down first. process.exit after 2 s is only a fallback.
+ */
+async function finish (code: number): Promise<void> {
   metrics?.server.close()
   await bridge.close().catch(() => {})
-  process.exit(code)
+  process.exitCode = code
+  setTimeout(() => process.exit(code), 2000).unref()
 }
 
 if (o.once) {
   const report = await bridge.round()
   emit(report)
   await finish(report.nodes.every((n) => n.ok) ? 0 : 2)
+} else {
+  runForever()
 }
 
-logger.info({ nodes: o.nodes, intervalSeconds: o.intervalSeconds }, `otsync ${VERSION}: syncing ${o.nodes.length} nodes every ${o.intervalSeconds} s`)
-let stopping = false
-let timer: NodeJS.Timeout | null = null
-let running: Promise<void> | null = null
+function runForever (): void {
+  logger.info({ nodes: o.nodes, intervalSeconds: o.intervalSeconds }, `otsync ${VERSION}: syncing ${o.nodes.length} nodes every ${o.intervalSeconds} s`)
+  let stopping = false
+  let timer: NodeJS.Timeout | null = null
+  let running: Promise<void> | null = null
 
-function schedule (delayMs: number): void {
-  timer = setTimeout(() => {
-    timer = null
-    running = bridge.round().then(emit, (err: unknown) => { logger.error({ err }, 'round failed') }).finally(() => {
-      running = null
-      if (!stopping) schedule(o.intervalSeconds * 1000)
-    })
-  }, delayMs)
-}
+  function schedule (delayMs: number): void {
+    timer = setTimeout(() => {
+      timer = null
+      running = bridge.round().then(emit, (err: unknown) => { logger.error({ err }, 'round failed') }).finally(() => {
+        running = null
+        if (!stopping) schedule(o.intervalSeconds * 1000)
+      })
+    }, delayMs)
+  }
 
-const stop = (signal: string): void => {
-  if (stopping) process.exit(1)
-  stopping = true
-  logger.info(`${signal}: stopping after the current round`)
-  if (timer !== null) clearTimeout(timer)
-  void (running ?? Promise.resolve()).then(() => finish(0))
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(1)
+    stopping = true
+    logger.info(`${signal}: stopping after the current round`)
+    if (timer !== null) clearTimeout(timer)
+    void (running ?? Promise.resolve()).then(() => finish(0))
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  schedule(0)
 }
-process.on('SIGINT', () => stop('SIGINT'))
-process.on('SIGTERM', () => stop('SIGTERM'))
-schedule(0)
