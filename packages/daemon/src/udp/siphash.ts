@@ -15,13 +15,17 @@ function readLE32 (m: Uint8Array, o: number): number {
   return m[o]! | (m[o + 1]! << 8) | (m[o + 2]! << 16) | (m[o + 3]! << 24)
 }
 
-/** High 32 bits of the last {@link sipHash24} result. */
-export let sipHashHigh = 0
+/**
+ * `[0]`: the high 32 bits of the last {@link sipHash24} result. A typed array, not a module
+ * variable: a uint32 stored there would be a heap number, allocated on every hash, and only the
+ * tests read it (connection ids use the low word).
+ */
+export const sipHashHigh = new Uint32Array(1)
 
 /**
  * SipHash-2-4 of `msg[0, length)` under the key given as four little-endian 32-bit words
  * (k0 low, k0 high, k1 low, k1 high). Returns the low 32 bits of the 64-bit tag; the high 32 bits
- * are left in {@link sipHashHigh}.
+ * are left in `sipHashHigh[0]`.
  */
 export function sipHash24 (key: Uint32Array, msg: Uint8Array, length: number): number {
   const k0l = key[0]! | 0; const k0h = key[1]! | 0; const k1l = key[2]! | 0; const k1h = key[3]! | 0
@@ -76,6 +80,6 @@ export function sipHash24 (key: Uint32Array, msg: Uint8Array, length: number): n
     v0h ^= mh; v0l ^= ml
     i += 8
   }
-  sipHashHigh = (v0h ^ v1h ^ v2h ^ v3h) >>> 0
+  sipHashHigh[0] = v0h ^ v1h ^ v2h ^ v3h
   return (v0l ^ v1l ^ v2l ^ v3l) >>> 0
 }
