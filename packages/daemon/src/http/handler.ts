@@ -288,8 +288,6 @@ export class HttpHandler {
     q.noPeerId = (flags & PACK_NO_PEER_ID) !== 0
     this.head.keepAlive = (flags & PACK_KEEP_ALIVE) !== 0
     this.proxied = (flags & PACK_PROXIED) !== 0
-    this.deferred = null
-    this.later = null
     this.answerAnnounce(family, slab)
   }
 
