@@ -8,6 +8,7 @@ import { FAMILY_INVALID, parseAddress } from '@otd/proto'
 import type { Counters } from '../counters.js'
 import { ReplySlab } from '../reply-slab.js'
 import type { ShardRouter } from '../workers/router.js'
+import { directSend, type DirectSend } from './direct-send.js'
 import { UDP_REPLY_BOUND, type UdpHandler } from './handler.js'
 
 export interface BoundAddress {
@@ -33,6 +34,12 @@ export function bindUdp (host: string, port: number, ipv6Only: boolean, handler:
   const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && ipv6Only, ...(shard !== null ? { reusePort: true } : {}) })
   const slab = new ReplySlab()
   const ip = new Uint32Array(4)
+  const send: DirectSend = directSend(socket) ?? ((buf, off, n, port, address) => {
+    try {
+      socket.send(buf, off, n, port, address)
+      return true
+    } catch { return false } // closed meanwhile (shutdown)
+  })
 
   if (shard === null) {
     socket.on('message', (msg, rinfo) => {
@@ -41,7 +48,7 @@ export function bindUdp (host: string, port: number, ipv6Only: boolean, handler:
       const out = slab.reserve(UDP_REPLY_BOUND)
       const n = handler.handle(msg, msg.length, family, ip, out, slab.off)
       if (n === 0) return
-      socket.send(out, slab.off, n, rinfo.port, rinfo.address)
+      if (!send(out, slab.off, n, rinfo.port, rinfo.address)) { counters.udpSendErrors++; return }
       counters.udpBytesOut += n
       slab.commit(slab.off + n)
     })
@@ -56,13 +63,10 @@ export function bindUdp (host: string, port: number, ipv6Only: boolean, handler:
         if (n < 0) router.gatherUdp(socket, msg, length, address, port)
         return
       }
-      if (closed) return
-      socket.send(out, slab.off, n, port, address)
+      if (!send(out, slab.off, n, port, address)) { counters.udpSendErrors++; return }
       counters.udpBytesOut += n
       slab.commit(slab.off + n)
     }
-    let closed = false
-    socket.once('close', () => { closed = true })
     router.udp[shard.index] = answer
     const mesh = router.mesh
     socket.on('message', (msg, rinfo) => {
