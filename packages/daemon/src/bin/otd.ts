@@ -144,11 +144,27 @@ const stop = (signal: string): void => {
     exitWhenDrained(1)
   })
 }
+// SIGTERM and SIGINT are caught before start-up too. The "listening" line is logged at its end,
+// and whoever reads it (an operator's script, systemd, a test) may signal at once: the process
+// must not be killed by the default action in the moment before start-up returns. A signal during
+// start-up shuts down once it is done.
+let stopPending: string | null = null
+const onStopSignal = (signal: string): void => {
+  if (started) stop(signal)
+  else if (stopPending === null) {
+    stopPending = signal
+    say('info', `${signal} during start-up: shutting down once it is done`)
+  } else {
+    say('warn', `${signal} again during start-up: exiting now`)
+    process.exit(1)
+  }
+}
+process.on('SIGINT', () => onStopSignal('SIGINT'))
+process.on('SIGTERM', () => onStopSignal('SIGTERM'))
 if (await startUp()) {
   // A reader of our stdout that went away must not turn every later log line into an exception.
   process.stdout.on('error', () => {})
-  process.on('SIGINT', () => stop('SIGINT'))
-  process.on('SIGTERM', () => stop('SIGTERM'))
   started = true
-  if (hupPending) reload()
+  if (stopPending !== null) stop(stopPending)
+  else if (hupPending) reload()
 }

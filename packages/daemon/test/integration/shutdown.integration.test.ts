@@ -4,15 +4,16 @@
 
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { RawConnection } from '../helpers/http-raw.js'
 import { OtdProcess, tempDir } from '../helpers/ops-otd-bin.js'
 import { dechunk, parseBenFullScrape } from '../helpers/ops-http.js'
-import { OTD_BIN } from '../helpers/otd-child.js'
+import { OTD_BIN, spawnOtd } from '../helpers/otd-child.js'
 import { parseAnnounce } from '../helpers/tracker-client.js'
 
 const dir = tempDir('otd-shutdown-')
@@ -147,7 +148,8 @@ describe('graceful shutdown', () => {
     // `otd | head`, or a log shipper that died: the log pipe has no reader left. pino's default
     // destination then looped forever in its exit-time flush, and the tracker never exited.
     const child = spawn(process.execPath, [OTD_BIN, '-i', '127.0.0.1', '-p', '0', '-P', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    let signal: string | null = null
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code, sig) => { signal = sig; resolve(code) }))
     await new Promise<void>((resolve, reject) => {
       let seen = ''
       child.stdout.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes(' listening: ')) resolve() })
@@ -159,6 +161,35 @@ describe('graceful shutdown', () => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 8000)
     const code = await exited
     clearTimeout(timer)
-    assert.equal(code, 0, `exit code ${code} after ${Date.now() - t0} ms (null: killed after 8 s, it hung)`)
+    assert.equal(code, 0, `exit code ${code}, signal ${signal} after ${Date.now() - t0} ms (SIGKILL: killed after 8 s, it hung)`)
+  })
+
+  test('SIGTERM during start-up is not fatal: start-up completes, then a clean shutdown, exit 0', async () => {
+    // The whitelist is a FIFO, so start-up is held while otd reads it: our open for writing
+    // returns exactly when otd is reading it. The same holds for a signal sent the moment the
+    // "listening" line is read, before start-up has returned (CI once lost that race: killed by
+    // SIGTERM's default action).
+    const list = join(dir, 'white.fifo')
+    execFileSync('mkfifo', ['-m', '0666', list])
+    const proc = spawnOtd(['-i', '127.0.0.1', '-p', '0', '-P', '0', '-w', list], { cwd: dir })
+    try {
+      const fh = await open(list, 'w')
+      try {
+        proc.signal('SIGTERM')
+        await proc.waitLog(/^SIGTERM during start-up/)
+        assert.equal(proc.exit, undefined, `otd died of the SIGTERM: ${JSON.stringify(proc.exit)}`)
+        await fh.writeFile(`${'ab'.repeat(20)}\n`)
+      } finally {
+        await fh.close()
+      }
+      const e = await proc.exited
+      assert.deepEqual(e, { code: 0, signal: null })
+      const msgs = proc.logs.map((l) => l.msg)
+      const listening = msgs.findIndex((m) => m.includes(' listening: '))
+      assert.ok(listening >= 0, 'start-up completed')
+      assert.ok(msgs.indexOf('stopped') > listening, `then shut down: ${msgs.join(' | ')}`)
+    } finally {
+      await proc.stop()
+    }
   })
 })
