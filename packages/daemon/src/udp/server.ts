@@ -41,32 +41,25 @@ export function bindUdp (host: string, port: number, ipv6Only: boolean, handler:
     } catch { return false } // closed meanwhile (shutdown)
   })
 
+  /** Answers one request from `address`:`port`; a scrape spanning shards goes to the router. */
+  const answer = (msg: Buffer, length: number, address: string, port: number): void => {
+    const family = parseAddress(address, ip)
+    if (family === FAMILY_INVALID) return
+    const out = slab.reserve(UDP_REPLY_BOUND)
+    const n = handler.handle(msg, length, family, ip, out, slab.off)
+    if (n <= 0) {
+      if (n < 0 && shard !== null) shard.router.gatherUdp(socket, msg, length, address, port)
+      return
+    }
+    if (!send(out, slab.off, n, port, address)) { counters.udpSendErrors++; return }
+    counters.udpBytesOut += n
+    slab.commit(slab.off + n)
+  }
+
   if (shard === null) {
-    socket.on('message', (msg, rinfo) => {
-      const family = parseAddress(rinfo.address, ip)
-      if (family === FAMILY_INVALID) return
-      const out = slab.reserve(UDP_REPLY_BOUND)
-      const n = handler.handle(msg, msg.length, family, ip, out, slab.off)
-      if (n === 0) return
-      if (!send(out, slab.off, n, rinfo.port, rinfo.address)) { counters.udpSendErrors++; return }
-      counters.udpBytesOut += n
-      slab.commit(slab.off + n)
-    })
+    socket.on('message', (msg, rinfo) => { answer(msg, msg.length, rinfo.address, rinfo.port) })
   } else {
     const router = shard.router
-    const answer = (msg: Buffer, length: number, address: string, port: number): void => {
-      const family = parseAddress(address, ip)
-      if (family === FAMILY_INVALID) return
-      const out = slab.reserve(UDP_REPLY_BOUND)
-      const n = handler.handle(msg, length, family, ip, out, slab.off)
-      if (n <= 0) {
-        if (n < 0) router.gatherUdp(socket, msg, length, address, port)
-        return
-      }
-      if (!send(out, slab.off, n, port, address)) { counters.udpSendErrors++; return }
-      counters.udpBytesOut += n
-      slab.commit(slab.off + n)
-    }
     router.udp[shard.index] = answer
     const mesh = router.mesh
     socket.on('message', (msg, rinfo) => {
